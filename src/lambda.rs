@@ -1,0 +1,544 @@
+//! The Lambda adapter: a DynamoDB Streams batch in, shadow writes out, and the
+//! `batchItemFailures` response that keeps Lambda's retries ordered.
+//!
+//! Records are grouped by item key. Within a key, records apply in stream order; records
+//! after the first one that cannot be handled are reported failed too, so Lambda's
+//! retry-from-the-lowest-failed-sequence never skips or reorders a change. Each key's
+//! applicable prefix collapses to its newest state (one write, one in flight per key);
+//! different keys are written concurrently, bounded by `SHADOW_CONCURRENCY`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::engine::{Report, Sanitizer};
+use crate::item::{key_fingerprint, parse_item, Item};
+use crate::store::{pad_sequence, ShadowStore, ShadowWrite, WriteOutcome};
+
+/// Runtime settings, read and validated once at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub shadow_table: String,
+    pub concurrency: usize,
+    pub tombstone_ttl_secs: u64,
+    pub max_attempts: u32,
+}
+
+/// A bad setting: names the variable and what is wrong (settings are not user data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+fn num_var<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<T>() {
+            Ok(v) if v >= min && v <= max => Ok(v),
+            _ => Err(ConfigError {
+                var,
+                reason: format!("must be a whole number from {min} to {max} (default {default})"),
+            }),
+        },
+    }
+}
+
+impl Config {
+    /// Reads `SHADOW_TABLE` (required), `SHADOW_CONCURRENCY` (1-256, default 16),
+    /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let table = get("SHADOW_TABLE").unwrap_or_default();
+        let valid = (3..=255).contains(&table.len())
+            && table.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(ConfigError {
+                var: "SHADOW_TABLE",
+                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)".into(),
+            });
+        }
+        Ok(Config {
+            shadow_table: table,
+            concurrency: num_var(&get, "SHADOW_CONCURRENCY", 16, 1, 256)?,
+            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)? * 3600,
+            max_attempts: num_var(&get, "SHADOW_MAX_ATTEMPTS", 6u32, 1, 20)?,
+        })
+    }
+}
+
+/// An event that cannot be processed at all: Lambda retries the whole batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("event has no `Records` array: not a DynamoDB Streams event")]
+    NoRecords,
+    #[error("record {index} has no dynamodb.SequenceNumber, so it cannot be reported alone; failing the whole batch")]
+    Unidentifiable { index: usize },
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Its sanitized image (or tombstone) was written.
+    Written,
+    /// Its REMOVE tombstone was written.
+    Deleted,
+    /// A newer record for the same key in this batch carried its change.
+    Coalesced,
+    /// The shadow table already held this or a newer sequence.
+    Stale,
+    /// A MODIFY whose sanitized image did not change: nothing to write.
+    Unchanged,
+    /// Reported in `batchItemFailures`; the reason never contains values.
+    Failed(String),
+}
+
+/// Counts for the batch summary log line and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub records: u64,
+    pub written: u64,
+    pub deleted: u64,
+    pub coalesced: u64,
+    pub stale: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub write_requests: u64,
+    pub redactions: Report,
+    pub sanitize_micros: u64,
+}
+
+/// The outcome of one batch.
+#[derive(Debug, Clone)]
+pub struct BatchResult {
+    pub response: DynamoDbEventResponse,
+    pub summary: BatchSummary,
+    /// (sequence number, status) per record, in event order.
+    pub statuses: Vec<(String, Status)>,
+}
+
+enum Plan {
+    Put(Item),
+    Remove,
+    Failed(String),
+}
+
+struct Planned {
+    index: usize,
+    seq: String,
+    padded: String,
+    keys: Item,
+    plan: Plan,
+    unchanged: bool,
+}
+
+/// The stream handler: holds the compiled sanitizer and the store, built once in `main`.
+pub struct StreamHandler<S> {
+    sanitizer: Sanitizer,
+    store: S,
+    config: Config,
+}
+
+impl<S: ShadowStore> StreamHandler<S> {
+    pub fn new(sanitizer: Sanitizer, store: S, config: Config) -> Self {
+        StreamHandler { sanitizer, store, config }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn sanitizer(&self) -> &Sanitizer {
+        &self.sanitizer
+    }
+
+    /// Handles one Lambda event. `now` is epoch seconds (tombstone expiry).
+    pub async fn handle(&self, event: &Value, now: u64) -> Result<BatchResult, EventError> {
+        let records = event.get("Records").and_then(Value::as_array).ok_or(EventError::NoRecords)?;
+        let started = std::time::Instant::now();
+        let mut summary = BatchSummary {
+            records: records.len() as u64,
+            ..Default::default()
+        };
+        let mut planned = Vec::with_capacity(records.len());
+        for (index, raw) in records.iter().enumerate() {
+            planned.push(self.plan(index, raw, &mut summary.redactions)?);
+        }
+        summary.sanitize_micros = started.elapsed().as_micros() as u64;
+
+        // Group by key, keeping stream order inside each group and first-seen order across.
+        let mut groups: Vec<Vec<Planned>> = Vec::new();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for p in planned {
+            if p.keys.is_empty() {
+                groups.push(vec![p]);
+                continue;
+            }
+            let fp = key_fingerprint(&p.keys);
+            match by_key.get(&fp) {
+                Some(&g) => groups[g].push(p),
+                None => {
+                    by_key.insert(fp, groups.len());
+                    groups.push(vec![p]);
+                }
+            }
+        }
+
+        let results: Vec<Vec<(usize, String, Status, bool)>> = stream::iter(groups)
+            .map(|g| self.apply_group(g, now))
+            .buffer_unordered(self.config.concurrency)
+            .collect()
+            .await;
+
+        let mut statuses: Vec<(usize, String, Status)> = Vec::with_capacity(records.len());
+        for group in results {
+            for (index, seq, status, wrote) in group {
+                summary.write_requests += wrote as u64;
+                statuses.push((index, seq, status));
+            }
+        }
+        statuses.sort_by_key(|(i, _, _)| *i);
+        let mut response = DynamoDbEventResponse::default();
+        for (_, seq, status) in &statuses {
+            match status {
+                Status::Written => summary.written += 1,
+                Status::Deleted => summary.deleted += 1,
+                Status::Coalesced => summary.coalesced += 1,
+                Status::Stale => summary.stale += 1,
+                Status::Unchanged => summary.unchanged += 1,
+                Status::Failed(reason) => {
+                    summary.failed += 1;
+                    tracing::warn!(sequence_number = %seq, reason = %reason, "record failed");
+                    let mut f = DynamoDbBatchItemFailure::default();
+                    f.item_identifier = Some(seq.clone());
+                    response.batch_item_failures.push(f);
+                }
+            }
+        }
+        Ok(BatchResult {
+            response,
+            summary,
+            statuses: statuses.into_iter().map(|(_, s, st)| (s, st)).collect(),
+        })
+    }
+
+    /// Decodes and sanitizes one record. Only a record with no sequence number is fatal.
+    fn plan(&self, index: usize, raw: &Value, redactions: &mut Report) -> Result<Planned, EventError> {
+        let raw_seq = raw
+            .pointer("/dynamodb/SequenceNumber")
+            .and_then(Value::as_str)
+            .ok_or(EventError::Unidentifiable { index })?
+            .to_string();
+        let mut p = Planned {
+            index,
+            seq: raw_seq.clone(),
+            padded: String::new(),
+            keys: Item::new(),
+            plan: Plan::Failed(String::new()),
+            unchanged: false,
+        };
+        // Keys first, from our own parser, so even a malformed record is grouped with its key.
+        match raw.pointer("/dynamodb/Keys").map(parse_item) {
+            Some(Ok(k)) if !k.is_empty() => p.keys = k,
+            Some(Err(e)) => {
+                p.plan = Plan::Failed(format!("malformed Keys: {e}"));
+                return Ok(p);
+            }
+            _ => {
+                p.plan = Plan::Failed("record has no dynamodb.Keys".into());
+                return Ok(p);
+            }
+        }
+        match pad_sequence(&raw_seq) {
+            Ok(s) => p.padded = s,
+            Err(e) => {
+                p.plan = Plan::Failed(e);
+                return Ok(p);
+            }
+        }
+        let record = match EventRecord::deserialize(raw) {
+            Ok(r) => r,
+            Err(_) => {
+                p.plan = Plan::Failed(describe_malformed(raw));
+                return Ok(p);
+            }
+        };
+        let key_names: Vec<&str> = p.keys.keys().map(String::as_str).collect();
+        p.plan = match record.event_name.as_str() {
+            "INSERT" | "MODIFY" => {
+                let new_image: &Item = record.change.new_image.inner();
+                if new_image.is_empty() {
+                    let view = record.change.stream_view_type.as_ref().map_or("unknown".to_string(), |v| v.to_string());
+                    Plan::Failed(format!(
+                        "{} record has no NewImage (stream view type {view}); the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES",
+                        record.event_name
+                    ))
+                } else {
+                    match self.sanitizer.sanitize(new_image, &key_names) {
+                        Err(e) => Plan::Failed(format!("cannot sanitize NewImage: {e}")),
+                        Ok((item, report)) => {
+                            let old: &Item = record.change.old_image.inner();
+                            if record.event_name == "MODIFY" && !old.is_empty() {
+                                p.unchanged = self.sanitizer.sanitize(old, &key_names).is_ok_and(|(o, _)| o == item);
+                            }
+                            redactions.absorb_counts(&report);
+                            Plan::Put(item)
+                        }
+                    }
+                }
+            }
+            "REMOVE" => Plan::Remove,
+            _ => Plan::Failed("unknown eventName (expected INSERT, MODIFY or REMOVE)".into()),
+        };
+        Ok(p)
+    }
+
+    async fn apply_group(&self, group: Vec<Planned>, now: u64) -> Vec<(usize, String, Status, bool)> {
+        let first_bad = group.iter().position(|p| matches!(p.plan, Plan::Failed(_))).unwrap_or(group.len());
+        let mut out = Vec::with_capacity(group.len());
+        let mut group = group.into_iter();
+        let applicable: Vec<Planned> = group.by_ref().take(first_bad).collect();
+        if let Some(last) = applicable.last() {
+            if applicable.iter().all(|p| p.unchanged) {
+                out.extend(applicable.iter().map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)));
+            } else {
+                let write = match &last.plan {
+                    Plan::Put(item) => ShadowWrite::upsert(
+                        item.clone(),
+                        last.keys.keys().cloned().collect(),
+                        last.padded.clone(),
+                        self.sanitizer.fingerprint(),
+                    ),
+                    Plan::Remove => ShadowWrite::tombstone(
+                        last.keys.clone(),
+                        last.padded.clone(),
+                        now + self.config.tombstone_ttl_secs,
+                        self.sanitizer.fingerprint(),
+                    ),
+                    Plan::Failed(_) => unreachable!("applicable records are not failed"),
+                };
+                let result = self.store.put(&self.config.shadow_table, &write).await;
+                let n = applicable.len();
+                for (i, p) in applicable.iter().enumerate() {
+                    let status = match &result {
+                        Ok(WriteOutcome::Stale) => Status::Stale,
+                        Ok(WriteOutcome::Applied) if i + 1 < n => Status::Coalesced,
+                        Ok(WriteOutcome::Applied) if write.is_tombstone() => Status::Deleted,
+                        Ok(WriteOutcome::Applied) => Status::Written,
+                        Err(e) => Status::Failed(e.to_string()),
+                    };
+                    out.push((p.index, p.seq.clone(), status, i + 1 == n));
+                }
+            }
+        }
+        for (i, p) in group.enumerate() {
+            let status = match (i, p.plan) {
+                (0, Plan::Failed(reason)) => Status::Failed(reason),
+                _ => Status::Failed("an earlier record for the same key failed; retried in order".into()),
+            };
+            out.push((p.index, p.seq, status, false));
+        }
+        out
+    }
+}
+
+/// Says which part of a record is malformed without quoting it.
+fn describe_malformed(raw: &Value) -> String {
+    for field in ["NewImage", "OldImage"] {
+        if let Some(v) = raw.pointer(&format!("/dynamodb/{field}")) {
+            if !v.is_null() {
+                if let Err(e) = parse_item(v) {
+                    return format!("malformed {field}: {e}");
+                }
+            }
+        }
+    }
+    for field in ["eventName", "eventID", "awsRegion", "dynamodb"] {
+        if raw.get(field).is_none() {
+            return format!("malformed stream record: missing `{field}`");
+        }
+    }
+    "malformed stream record: a field has the wrong type".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::AttributeValue;
+    use crate::store::{MemoryStore, DELETED_ATTR, SEQ_ATTR};
+    use serde_json::json;
+
+    fn cfg() -> Config {
+        Config::from_env(|k| (k == "SHADOW_TABLE").then(|| "shadow".to_string())).unwrap()
+    }
+
+    fn handler() -> StreamHandler<MemoryStore> {
+        StreamHandler::new(Sanitizer::default_policy(), MemoryStore::default(), cfg())
+    }
+
+    fn rec(name: &str, seq: &str, pk: &str, new: Option<Value>, old: Option<Value>) -> Value {
+        let mut d = json!({"Keys": {"pk": {"S": pk}}, "SequenceNumber": seq, "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": 1700000000});
+        if let Some(n) = new {
+            d["NewImage"] = n;
+        }
+        if let Some(o) = old {
+            d["OldImage"] = o;
+        }
+        json!({"eventID": format!("e{seq}"), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+               "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/src/stream/2024-01-01T00:00:00.000", "dynamodb": d})
+    }
+
+    fn img(pk: &str, note: &str) -> Value {
+        json!({"pk": {"S": pk}, "note": {"S": note}, "api_key": {"S": "sk_live_abcdefghijklmnop1234"}})
+    }
+
+    fn key(pk: &str) -> Item {
+        Item::from([("pk".to_string(), AttributeValue::S(pk.into()))])
+    }
+
+    fn failures(r: &BatchResult) -> Vec<String> {
+        r.response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
+    }
+
+    #[test]
+    fn config_is_validated_naming_the_variable() {
+        let e = Config::from_env(|_| None).unwrap_err();
+        assert_eq!(e.var, "SHADOW_TABLE");
+        let e = Config::from_env(|k| match k {
+            "SHADOW_TABLE" => Some("shadow".into()),
+            "SHADOW_CONCURRENCY" => Some("0".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(e.var, "SHADOW_CONCURRENCY");
+        let e = Config::from_env(|k| match k {
+            "SHADOW_TABLE" => Some("shadow".into()),
+            "SHADOW_TOMBSTONE_TTL_HOURS" => Some("24".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(e.var, "SHADOW_TOMBSTONE_TTL_HOURS");
+        assert_eq!(cfg().concurrency, 16);
+        assert_eq!(cfg().tombstone_ttl_secs, 72 * 3600);
+    }
+
+    #[tokio::test]
+    async fn insert_modify_remove_and_replay() {
+        let h = handler();
+        let ev = json!({"Records": [
+            rec("INSERT", "100000000000000000001", "a", Some(img("a", "mail alice@example.com")), None),
+            rec("INSERT", "100000000000000000002", "b", Some(img("b", "hi")), None),
+            rec("REMOVE", "100000000000000000003", "b", None, Some(img("b", "hi"))),
+        ]});
+        let r = h.handle(&ev, 1_000).await.unwrap();
+        assert!(failures(&r).is_empty());
+        let a = h.store().get("shadow", &key("a")).unwrap();
+        assert_eq!(a["note"], AttributeValue::S("mail [REDACTED:EMAIL]".into()));
+        assert!(!a.contains_key("api_key"));
+        assert_eq!(a[SEQ_ATTR], AttributeValue::S(format!("{:0>40}", "100000000000000000001")));
+        let b = h.store().get("shadow", &key("b")).unwrap();
+        assert_eq!(b[DELETED_ATTR], AttributeValue::Bool(true));
+        assert_eq!(b[crate::store::EXPIRES_ATTR], AttributeValue::N((1_000 + 72 * 3600).to_string()));
+        assert_eq!(r.summary.written, 1);
+        assert_eq!(r.summary.deleted, 1);
+        assert_eq!(r.summary.coalesced, 1, "b's insert was carried by its tombstone");
+        assert_eq!(r.summary.write_requests, 2);
+        // Replay: everything is stale, nothing changes, nothing fails.
+        let r2 = h.handle(&ev, 2_000).await.unwrap();
+        assert!(failures(&r2).is_empty());
+        assert_eq!(r2.summary.stale, 3);
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap(), a);
+        // An old record redriven after the delete does not resurrect b.
+        let old = json!({"Records": [rec("INSERT", "100000000000000000002", "b", Some(img("b", "hi")), None)]});
+        let r3 = h.handle(&old, 3_000).await.unwrap();
+        assert_eq!(r3.statuses[0].1, Status::Stale);
+        assert_eq!(h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+    }
+
+    #[tokio::test]
+    async fn a_failed_record_fails_the_rest_of_its_key_only() {
+        let h = handler();
+        let keys_only = {
+            let mut r = rec("MODIFY", "200000000000000000002", "a", None, None);
+            r["dynamodb"]["StreamViewType"] = json!("KEYS_ONLY");
+            r
+        };
+        let ev = json!({"Records": [
+            rec("INSERT", "200000000000000000001", "a", Some(img("a", "v1")), None),
+            keys_only,
+            rec("MODIFY", "200000000000000000003", "a", Some(img("a", "v3")), None),
+            rec("INSERT", "200000000000000000004", "b", Some(img("b", "ok")), None),
+        ]});
+        let r = h.handle(&ev, 0).await.unwrap();
+        assert_eq!(failures(&r), ["200000000000000000002", "200000000000000000003"]);
+        let Status::Failed(reason) = &r.statuses[1].1 else { panic!() };
+        assert!(reason.contains("KEYS_ONLY"), "{reason}");
+        // The prefix before the failure was applied; the record after it was not.
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["note"], AttributeValue::S("v1".into()));
+        assert_eq!(h.store().get("shadow", &key("b")).unwrap()["note"], AttributeValue::S("ok".into()));
+    }
+
+    #[tokio::test]
+    async fn write_failures_report_every_unapplied_record_of_that_key() {
+        let h = handler();
+        h.store().failing_keys.lock().unwrap().push(key_fingerprint(&key("a")));
+        let ev = json!({"Records": [
+            rec("INSERT", "300000000000000000001", "a", Some(img("a", "v1")), None),
+            rec("INSERT", "300000000000000000002", "b", Some(img("b", "v1")), None),
+            rec("MODIFY", "300000000000000000003", "a", Some(img("a", "v2")), None),
+        ]});
+        let r = h.handle(&ev, 0).await.unwrap();
+        assert_eq!(failures(&r), ["300000000000000000001", "300000000000000000003"]);
+        assert!(h.store().get("shadow", &key("a")).is_none());
+        assert!(h.store().get("shadow", &key("b")).is_some());
+    }
+
+    #[tokio::test]
+    async fn malformed_records_fail_alone_and_without_values() {
+        let h = handler();
+        let mut bad_number = rec("INSERT", "400000000000000000001", "a", Some(json!({"pk": {"S": "a"}, "n": {"N": "secret-123"}})), None);
+        bad_number["dynamodb"]["NewImage"]["n"] = json!({"N": "secret-123"});
+        let mut wrong_type = rec("INSERT", "400000000000000000002", "b", None, None);
+        wrong_type["dynamodb"]["NewImage"] = json!({"pk": {"S": "b"}, "flag": {"BOOL": "hunter2"}});
+        let ev = json!({"Records": [bad_number, wrong_type, rec("INSERT", "400000000000000000003", "c", Some(img("c", "ok")), None)]});
+        let r = h.handle(&ev, 0).await.unwrap();
+        assert_eq!(failures(&r), ["400000000000000000001", "400000000000000000002"]);
+        for (_, st) in &r.statuses[..2] {
+            let Status::Failed(reason) = st else { panic!() };
+            assert!(!reason.contains("secret-123") && !reason.contains("hunter2"), "{reason}");
+            assert!(reason.contains("`n`") || reason.contains("`flag`"), "{reason}");
+        }
+        assert!(h.store().get("shadow", &key("c")).is_some());
+        // No sequence number: the batch as a whole is refused.
+        let ev = json!({"Records": [{"eventName": "INSERT", "dynamodb": {}}]});
+        assert!(matches!(h.handle(&ev, 0).await, Err(EventError::Unidentifiable { index: 0 })));
+        assert_eq!(h.handle(&json!({"foo": 1}), 0).await.unwrap_err(), EventError::NoRecords);
+    }
+
+    #[tokio::test]
+    async fn modify_that_changes_only_dropped_attributes_writes_nothing() {
+        let h = handler();
+        let v1 = json!({"pk": {"S": "a"}, "name": {"S": "Alice"}, "session_token": {"S": "t1"}});
+        let v2 = json!({"pk": {"S": "a"}, "name": {"S": "Alice"}, "session_token": {"S": "t2"}});
+        let v3 = json!({"pk": {"S": "a"}, "name": {"S": "Alicia"}, "session_token": {"S": "t2"}});
+        h.handle(&json!({"Records": [rec("INSERT", "500000000000000000001", "a", Some(v1.clone()), None)]}), 0).await.unwrap();
+        let puts = h.store().puts.load(std::sync::atomic::Ordering::Relaxed);
+        let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000002", "a", Some(v2.clone()), Some(v1))]}), 0).await.unwrap();
+        assert_eq!(r.statuses[0].1, Status::Unchanged);
+        assert_eq!(h.store().puts.load(std::sync::atomic::Ordering::Relaxed), puts, "no write issued");
+        let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000003", "a", Some(v3), Some(v2))]}), 0).await.unwrap();
+        assert_eq!(r.statuses[0].1, Status::Written);
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["name"], AttributeValue::S("Alicia".into()));
+    }
+}

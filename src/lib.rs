@@ -1,0 +1,45 @@
+//! # dynamo-shadow
+//!
+//! Keeps a redacted **shadow copy** of a DynamoDB table so that LLM workloads are only ever
+//! granted data with secrets and PII removed. A DynamoDB Streams-triggered Lambda
+//! (`shadow-lambda`) sanitizes every changed item and writes it to the shadow table; the
+//! `dynamo-shadow` CLI covers the rest of the lifecycle (dry runs, policy checks).
+//!
+//! The crate is a core with no I/O plus thin adapters:
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`item`] | DynamoDB items: JSON codec with value-free errors, service limits |
+//! | [`names`] | attribute-name normalisation and sensitive-name dictionary |
+//! | [`detect`] | secret and PII detectors, compiled once from `rules/builtin.toml` |
+//! | [`policy`] | the reviewed policy file and its fingerprint |
+//! | [`engine`] | the sanitizer: one pure walk over an `AttributeValue` tree |
+//! | [`store`] | the shadow table's layout and conditional, sequence-guarded writes |
+//! | [`lambda`] | the Lambda adapter: stream batch in, ordered writes, partial failures out |
+//!
+//! ```
+//! use dynamo_shadow::{item::parse_item, Sanitizer};
+//! let item = parse_item(&serde_json::json!({
+//!     "pk": {"S": "user#1"},
+//!     "api_key": {"S": "sk_live_0123456789abcdefghij"},
+//!     "bio": {"S": "write to alice@example.com"}
+//! })).unwrap();
+//! let (clean, _report) = Sanitizer::default_policy().sanitize(&item, &["pk"]).unwrap();
+//! assert!(!clean.contains_key("api_key"));
+//! assert_eq!(clean["bio"], dynamo_shadow::AttributeValue::S("write to [REDACTED:EMAIL]".into()));
+//! ```
+
+pub mod detect;
+pub mod engine;
+pub mod item;
+pub mod lambda;
+pub mod names;
+pub mod policy;
+pub mod store;
+
+pub use detect::{Category, Detectors};
+pub use engine::{Report, SanitizeError, Sanitizer};
+pub use item::{AttributeValue, Item};
+pub use lambda::{Config, StreamHandler};
+pub use policy::Policy;
+pub use store::{DynamoStore, ShadowStore};
