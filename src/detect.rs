@@ -34,7 +34,7 @@ impl Category {
 
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -152,7 +152,12 @@ impl Detectors {
     /// Parses and compiles a rules file; rules whose ids are in `disabled` are left out.
     pub fn from_toml(text: &str, disabled: &HashSet<String>) -> Result<Self, RulesError> {
         let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
-        Self::compile(file.rule.into_iter().filter(|r| !disabled.contains(&r.id)).collect())
+        Self::compile(
+            file.rule
+                .into_iter()
+                .filter(|r| !disabled.contains(&r.id))
+                .collect(),
+        )
     }
 
     /// The ids of every rule in the built-in file (whether or not enabled).
@@ -169,7 +174,12 @@ impl Detectors {
             if !seen.insert(spec.id.clone()) {
                 return Err(RulesError::Duplicate(spec.id));
             }
-            if spec.label.is_empty() || !spec.label.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()) {
+            if spec.label.is_empty()
+                || !spec
+                    .label
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+            {
                 return Err(RulesError::Invalid {
                     id: spec.id,
                     reason: "label must be UPPER_SNAKE_CASE".into(),
@@ -228,10 +238,17 @@ impl Detectors {
             if m.start() == m.end() {
                 continue;
             }
-            if !rule.spec.validators.iter().all(|v| validate(*v, text, m.start(), m.end())) {
+            if !rule
+                .spec
+                .validators
+                .iter()
+                .all(|v| validate(*v, text, m.start(), m.end()))
+            {
                 continue;
             }
-            if !rule.spec.keywords.is_empty() && !has_keyword(text, m.start(), m.end(), &rule.spec.keywords) {
+            if !rule.spec.keywords.is_empty()
+                && !has_keyword(text, m.start(), m.end(), &rule.spec.keywords)
+            {
                 continue;
             }
             out.push(Finding {
@@ -283,7 +300,9 @@ fn has_keyword(text: &str, start: usize, end: usize, keywords: &[String]) -> boo
     let lo = floor_char(text, start.saturating_sub(KEYWORD_WINDOW));
     let hi = ceil_char(text, (end + KEYWORD_WINDOW).min(text.len()));
     let window = text[lo..hi].to_ascii_lowercase();
-    keywords.iter().any(|k| window.contains(&k.to_ascii_lowercase()))
+    keywords
+        .iter()
+        .any(|k| window.contains(&k.to_ascii_lowercase()))
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -354,14 +373,19 @@ fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
         }
         Validator::HasDigit => span.bytes().any(|b| b.is_ascii_digit()),
         Validator::NotUrlUserinfo => {
-            let token_start = text[..start].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            let token_start = text[..start]
+                .rfind(char::is_whitespace)
+                .map_or(0, |i| i + 1);
             !text[token_start..start].contains("://")
         }
     }
 }
 
 fn digits(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
 }
 
 fn all_same(d: &[u8]) -> bool {
@@ -421,10 +445,12 @@ pub fn is_card_number(s: &str) -> bool {
         3 => {
             (matches!(n(2), 34 | 37) && len == 15)
                 || ((3528..=3589).contains(&n(4)) && (16..=19).contains(&len))
-                || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3))) && (14..=19).contains(&len))
+                || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3)))
+                    && (14..=19).contains(&len))
         }
         6 => {
-            (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62) && (16..=19).contains(&len)
+            (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62)
+                && (16..=19).contains(&len)
         }
         _ => false,
     }
@@ -443,15 +469,75 @@ fn is_ssn(s: &str) -> bool {
 
 fn iban_length(country: &str) -> Option<usize> {
     Some(match country {
-        "AD" => 24, "AE" => 23, "AL" => 28, "AT" => 20, "AZ" => 28, "BA" => 20, "BE" => 16, "BG" => 22,
-        "BH" => 22, "BR" => 29, "CH" => 21, "CR" => 22, "CY" => 28, "CZ" => 24, "DE" => 22, "DK" => 18,
-        "DO" => 28, "EE" => 20, "EG" => 29, "ES" => 24, "FI" => 18, "FO" => 18, "FR" => 27, "GB" => 22,
-        "GE" => 22, "GI" => 23, "GL" => 18, "GR" => 27, "GT" => 28, "HR" => 21, "HU" => 28, "IE" => 22,
-        "IL" => 23, "IS" => 26, "IT" => 27, "JO" => 30, "KW" => 30, "KZ" => 20, "LB" => 28, "LI" => 21,
-        "LT" => 20, "LU" => 20, "LV" => 21, "MC" => 27, "MD" => 24, "ME" => 22, "MK" => 19, "MR" => 27,
-        "MT" => 31, "MU" => 30, "NL" => 18, "NO" => 15, "PK" => 24, "PL" => 28, "PS" => 29, "PT" => 25,
-        "QA" => 29, "RO" => 24, "RS" => 22, "SA" => 24, "SE" => 24, "SI" => 19, "SK" => 24, "SM" => 27,
-        "TN" => 24, "TR" => 26, "UA" => 29, "VG" => 24, "XK" => 20,
+        "AD" => 24,
+        "AE" => 23,
+        "AL" => 28,
+        "AT" => 20,
+        "AZ" => 28,
+        "BA" => 20,
+        "BE" => 16,
+        "BG" => 22,
+        "BH" => 22,
+        "BR" => 29,
+        "CH" => 21,
+        "CR" => 22,
+        "CY" => 28,
+        "CZ" => 24,
+        "DE" => 22,
+        "DK" => 18,
+        "DO" => 28,
+        "EE" => 20,
+        "EG" => 29,
+        "ES" => 24,
+        "FI" => 18,
+        "FO" => 18,
+        "FR" => 27,
+        "GB" => 22,
+        "GE" => 22,
+        "GI" => 23,
+        "GL" => 18,
+        "GR" => 27,
+        "GT" => 28,
+        "HR" => 21,
+        "HU" => 28,
+        "IE" => 22,
+        "IL" => 23,
+        "IS" => 26,
+        "IT" => 27,
+        "JO" => 30,
+        "KW" => 30,
+        "KZ" => 20,
+        "LB" => 28,
+        "LI" => 21,
+        "LT" => 20,
+        "LU" => 20,
+        "LV" => 21,
+        "MC" => 27,
+        "MD" => 24,
+        "ME" => 22,
+        "MK" => 19,
+        "MR" => 27,
+        "MT" => 31,
+        "MU" => 30,
+        "NL" => 18,
+        "NO" => 15,
+        "PK" => 24,
+        "PL" => 28,
+        "PS" => 29,
+        "PT" => 25,
+        "QA" => 29,
+        "RO" => 24,
+        "RS" => 22,
+        "SA" => 24,
+        "SE" => 24,
+        "SI" => 19,
+        "SK" => 24,
+        "SM" => 27,
+        "TN" => 24,
+        "TR" => 26,
+        "UA" => 29,
+        "VG" => 24,
+        "XK" => 20,
         _ => return None,
     })
 }
@@ -471,7 +557,11 @@ fn is_iban(s: &str) -> bool {
             Some(v) => v,
             None => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -498,21 +588,30 @@ pub fn looks_random(s: &str) -> bool {
     }
     let has_letter = chars.iter().any(char::is_ascii_alphabetic);
     let has_digit = chars.iter().any(char::is_ascii_digit);
-    let changes = chars.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    let changes = chars
+        .windows(2)
+        .filter(|w| class(w[0]) != class(w[1]))
+        .count();
     let distinct = chars.iter().collect::<HashSet<_>>().len();
-    let mixed_case = chars.iter().any(char::is_ascii_uppercase) && chars.iter().any(char::is_ascii_lowercase);
+    let mixed_case =
+        chars.iter().any(char::is_ascii_uppercase) && chars.iter().any(char::is_ascii_lowercase);
     has_letter && (has_digit || mixed_case) && changes * 5 >= n && distinct * 2 >= n.min(20)
 }
 
 fn looks_credential(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    let placeholder = s.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '•'))
+    let placeholder = s
+        .chars()
+        .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '•'))
         || l.starts_with('[')
         || l.starts_with('<')
         || l.starts_with("{{")
         || l.starts_with("${")
         || l.starts_with("%(")
-        || matches!(l.as_str(), "null" | "none" | "nil" | "true" | "false" | "undefined" | "redacted");
+        || matches!(
+            l.as_str(),
+            "null" | "none" | "nil" | "true" | "false" | "undefined" | "redacted"
+        );
     if placeholder {
         return false;
     }
@@ -520,7 +619,9 @@ fn looks_credential(s: &str) -> bool {
     // a symbol or mixed case.
     s.chars().any(|c| c.is_ascii_digit())
         || s.chars().any(|c| !c.is_alphanumeric())
-        || (s.chars().any(|c| c.is_uppercase()) && s.chars().skip(1).any(|c| c.is_uppercase()) && s.chars().any(|c| c.is_lowercase()))
+        || (s.chars().any(|c| c.is_uppercase())
+            && s.chars().skip(1).any(|c| c.is_uppercase())
+            && s.chars().any(|c| c.is_lowercase()))
 }
 
 #[cfg(test)]
@@ -548,7 +649,10 @@ mod tests {
                     problems.push(format!("{}: misses example {ex:?}", rule.spec.id));
                 }
                 if d.redact(ex, |_| {}).is_none() {
-                    problems.push(format!("{}: combined set misses example {ex:?}", rule.spec.id));
+                    problems.push(format!(
+                        "{}: combined set misses example {ex:?}",
+                        rule.spec.id
+                    ));
                 }
             }
             for ex in &rule.spec.negative_examples {
@@ -559,17 +663,43 @@ mod tests {
                 }
             }
         }
-        assert!(problems.is_empty(), "rule self-test failures:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "rule self-test failures:\n{}",
+            problems.join("\n")
+        );
     }
 
     #[test]
     fn rules_cover_what_the_default_policy_promises() {
-        let ids: HashSet<String> = detectors().rules().iter().map(|r| r.spec.id.clone()).collect();
+        let ids: HashSet<String> = detectors()
+            .rules()
+            .iter()
+            .map(|r| r.spec.id.clone())
+            .collect();
         for id in [
-            "aws.access_key_id", "aws.secret_access_key", "gcp.api_key", "azure.storage_key", "github.token",
-            "gitlab.token", "openai.api_key", "anthropic.api_key", "stripe.key", "slack.token", "slack.webhook",
-            "private_key.block", "jwt", "http.authorization", "url.credentials", "pii.email", "pii.card_number",
-            "pii.ssn", "pii.iban", "pii.ipv4", "pii.ipv6", "pii.phone.international",
+            "aws.access_key_id",
+            "aws.secret_access_key",
+            "gcp.api_key",
+            "azure.storage_key",
+            "github.token",
+            "gitlab.token",
+            "openai.api_key",
+            "anthropic.api_key",
+            "stripe.key",
+            "slack.token",
+            "slack.webhook",
+            "private_key.block",
+            "jwt",
+            "http.authorization",
+            "url.credentials",
+            "pii.email",
+            "pii.card_number",
+            "pii.ssn",
+            "pii.iban",
+            "pii.ipv4",
+            "pii.ipv6",
+            "pii.phone.international",
         ] {
             assert!(ids.contains(id), "missing rule {id}");
         }
@@ -578,11 +708,23 @@ mod tests {
     #[test]
     fn redaction_keeps_surrounding_text_and_only_the_secret_part_of_a_url() {
         let d = detectors();
-        let out = d.redact("mail alice@example.com re order 42", |_| {}).unwrap();
+        let out = d
+            .redact("mail alice@example.com re order 42", |_| {})
+            .unwrap();
         assert_eq!(out, "mail [REDACTED:EMAIL] re order 42");
-        let out = d.redact("db at postgres://app:S3cr3tPa55@db.internal:5432/prod", |_| {}).unwrap();
-        assert_eq!(out, "db at postgres://app:[REDACTED:PASSWORD]@db.internal:5432/prod");
-        assert!(d.redact("nothing to see here, version 1.2.3", |_| {}).is_none());
+        let out = d
+            .redact(
+                "db at postgres://app:S3cr3tPa55@db.internal:5432/prod",
+                |_| {},
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            "db at postgres://app:[REDACTED:PASSWORD]@db.internal:5432/prod"
+        );
+        assert!(d
+            .redact("nothing to see here, version 1.2.3", |_| {})
+            .is_none());
     }
 
     #[test]
@@ -609,7 +751,9 @@ category = "secret"
 label = "X"
 pattern = '(unclosed'
 "#;
-        let e = Detectors::from_toml(bad, &HashSet::new()).unwrap_err().to_string();
+        let e = Detectors::from_toml(bad, &HashSet::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("x.bad"), "{e}");
         let unknown = bad.replace("'(unclosed'", "'x'\nvalidators = [\"nope\"]");
         assert!(Detectors::from_toml(&unknown, &HashSet::new()).is_err());

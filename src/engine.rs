@@ -79,9 +79,14 @@ impl fmt::Display for SanitizeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SanitizeError::Item(e) => write!(f, "{e}"),
-            SanitizeError::MissingKey(k) => write!(f, "key attribute `{k}` is missing from the image"),
+            SanitizeError::MissingKey(k) => {
+                write!(f, "key attribute `{k}` is missing from the image")
+            }
             SanitizeError::BadKeyType { name, found } => {
-                write!(f, "key attribute `{name}` has type {found}; keys are S, N or B")
+                write!(
+                    f,
+                    "key attribute `{name}` has type {found}; keys are S, N or B"
+                )
             }
         }
     }
@@ -144,8 +149,18 @@ impl Sanitizer {
             .find(|r| r.spec.id == "pii.card_number")
             .map(|r| r.spec.id.clone());
         Ok(Sanitizer {
-            drop_names: policy.names.drop.iter().map(|n| names::normalize(n)).collect(),
-            keep_names: policy.names.keep.iter().map(|n| names::normalize(n)).collect(),
+            drop_names: policy
+                .names
+                .drop
+                .iter()
+                .map(|n| names::normalize(n))
+                .collect(),
+            keep_names: policy
+                .names
+                .keep
+                .iter()
+                .map(|n| names::normalize(n))
+                .collect(),
             fingerprint: policy.fingerprint(),
             names: NameRules::new(),
             detectors,
@@ -183,7 +198,10 @@ impl Sanitizer {
                     out.insert(k.to_string(), v.clone());
                 }
                 Some(AttributeValue::N(n)) => {
-                    validate_number(n).map_err(|r| ItemError { path: k.to_string(), reason: r })?;
+                    validate_number(n).map_err(|r| ItemError {
+                        path: k.to_string(),
+                        reason: r,
+                    })?;
                     out.insert(k.to_string(), AttributeValue::N(n.clone()));
                 }
                 Some(other) => {
@@ -201,7 +219,13 @@ impl Sanitizer {
             }
             path.push(Seg::Name(name));
             if name.starts_with(RESERVED_PREFIX) {
-                self.note(&mut report, &path, "reserved", Category::Secret, Action::Drop);
+                self.note(
+                    &mut report,
+                    &path,
+                    "reserved",
+                    Category::Secret,
+                    Action::Drop,
+                );
             } else if let Some(rule) = self.name_rule(name) {
                 self.note(&mut report, &path, &rule.0, rule.1, Action::Drop);
             } else if let Some(v) = self.value(value, &mut path, 1, &mut report)? {
@@ -223,12 +247,23 @@ impl Sanitizer {
             return Some(("policy:names.drop".to_string(), Category::Secret));
         }
         self.names.check(name).map(|m| {
-            let cat = if m.category == "pii" { Category::Pii } else { Category::Secret };
+            let cat = if m.category == "pii" {
+                Category::Pii
+            } else {
+                Category::Secret
+            };
             (format!("name:{}", m.phrase.replace(' ', "_")), cat)
         })
     }
 
-    fn note(&self, report: &mut Report, path: &[Seg<'_>], rule: &str, cat: Category, action: Action) {
+    fn note(
+        &self,
+        report: &mut Report,
+        path: &[Seg<'_>],
+        rule: &str,
+        cat: Category,
+        action: Action,
+    ) {
         *report.by_rule.entry(rule.to_string()).or_default() += 1;
         *report.by_category.entry(cat.as_str()).or_default() += 1;
         report.decisions.push(Decision {
@@ -240,7 +275,9 @@ impl Sanitizer {
 
     fn text(&self, s: &str, path: &[Seg<'_>], report: &mut Report) -> Option<String> {
         let mut hits: Vec<(String, Category)> = Vec::new();
-        let out = self.detectors.redact(s, |r| hits.push((r.spec.id.clone(), r.spec.category)));
+        let out = self
+            .detectors
+            .redact(s, |r| hits.push((r.spec.id.clone(), r.spec.category)));
         for (id, cat) in hits {
             self.note(report, path, &id, cat, Action::Redact);
         }
@@ -266,7 +303,13 @@ impl Sanitizer {
             Err(_) => match self.policy.binary {
                 BinaryMode::Keep => Some(b.to_vec()),
                 BinaryMode::Drop => {
-                    self.note(report, path, "binary:not_text", Category::Secret, Action::Drop);
+                    self.note(
+                        report,
+                        path,
+                        "binary:not_text",
+                        Category::Secret,
+                        Action::Drop,
+                    );
                     None
                 }
             },
@@ -283,9 +326,14 @@ impl Sanitizer {
     ) -> Result<Option<AttributeValue>, SanitizeError> {
         let here = |path: &[Seg<'_>]| render(path);
         Ok(match v {
-            AttributeValue::S(s) => Some(AttributeValue::S(self.text(s, path, report).unwrap_or_else(|| s.clone()))),
+            AttributeValue::S(s) => Some(AttributeValue::S(
+                self.text(s, path, report).unwrap_or_else(|| s.clone()),
+            )),
             AttributeValue::N(n) => {
-                validate_number(n).map_err(|r| ItemError { path: here(path), reason: r })?;
+                validate_number(n).map_err(|r| ItemError {
+                    path: here(path),
+                    reason: r,
+                })?;
                 if self.card_in_number(n, path, report) {
                     Some(AttributeValue::S(
                         self.detectors
@@ -312,7 +360,10 @@ impl Sanitizer {
             AttributeValue::Ns(set) => {
                 let mut out = Vec::with_capacity(set.len());
                 for n in set {
-                    validate_number(n).map_err(|r| ItemError { path: here(path), reason: r })?;
+                    validate_number(n).map_err(|r| ItemError {
+                        path: here(path),
+                        reason: r,
+                    })?;
                     // A card number cannot become a placeholder inside a number set: drop it.
                     if !self.card_in_number(n, path, report) {
                         out.push(n.clone());
@@ -331,7 +382,11 @@ impl Sanitizer {
             }
             AttributeValue::M(m) => {
                 if depth >= MAX_DEPTH {
-                    return Err(ItemError { path: here(path), reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels") }.into());
+                    return Err(ItemError {
+                        path: here(path),
+                        reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
+                    }
+                    .into());
                 }
                 // Sorted, so numbered placeholders for redacted keys are deterministic.
                 let mut names: Vec<&'a String> = m.keys().collect();
@@ -366,7 +421,11 @@ impl Sanitizer {
             }
             AttributeValue::L(l) => {
                 if depth >= MAX_DEPTH {
-                    return Err(ItemError { path: here(path), reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels") }.into());
+                    return Err(ItemError {
+                        path: here(path),
+                        reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
+                    }
+                    .into());
                 }
                 let mut out = Vec::with_capacity(l.len());
                 for (i, e) in l.iter().enumerate() {
@@ -416,11 +475,16 @@ mod tests {
             "password_updated_at": {"S": "2024-05-01T10:00:00Z"}
         }));
         assert!(!out.contains_key("api_key") && !out.contains_key("sessionToken"));
-        let AttributeValue::M(p) = &out["profile"] else { panic!() };
+        let AttributeValue::M(p) = &out["profile"] else {
+            panic!()
+        };
         assert_eq!(p.len(), 1);
         assert_eq!(p["city"], AttributeValue::S("Berlin".into()));
         assert_eq!(out["token_count"], AttributeValue::N("1234".into()));
-        assert_eq!(out["password_updated_at"], AttributeValue::S("2024-05-01T10:00:00Z".into()));
+        assert_eq!(
+            out["password_updated_at"],
+            AttributeValue::S("2024-05-01T10:00:00Z".into())
+        );
         assert_eq!(report.by_rule["name:api_key"], 2);
         let paths: Vec<&str> = report.decisions.iter().map(|d| d.path.as_str()).collect();
         assert!(paths.contains(&"profile.X-Api-Key") && paths.contains(&"profile.debug_log"));
@@ -432,7 +496,12 @@ mod tests {
             "pk": {"S": "t#1"},
             "body": {"S": "Card 4111 1111 1111 1111, reach me at alice@example.com. Thanks!"}
         }));
-        assert_eq!(out["body"], AttributeValue::S("Card [REDACTED:CARD_NUMBER], reach me at [REDACTED:EMAIL]. Thanks!".into()));
+        assert_eq!(
+            out["body"],
+            AttributeValue::S(
+                "Card [REDACTED:CARD_NUMBER], reach me at [REDACTED:EMAIL]. Thanks!".into()
+            )
+        );
         assert_eq!(report.by_category["pii"], 2);
     }
 
@@ -458,30 +527,55 @@ mod tests {
         .unwrap();
         let (out, _) = s().sanitize(&item, &["pk"]).unwrap();
         use AttributeValue::*;
-        assert_eq!(out["pk"], N("12345678901234567890123456789012345678".into()));
+        assert_eq!(
+            out["pk"],
+            N("12345678901234567890123456789012345678".into())
+        );
         assert_eq!(out["n"], N("12345678901234567890123456789012345678".into()));
         assert_eq!(out["card_as_number"], S("[REDACTED:CARD_NUMBER]".into()));
         assert_eq!(out["tracking"], N("1234567812345678".into()));
         assert_eq!(out["flag"], Bool(false));
         assert_eq!(out["nothing"], Null(true));
         // Two emails collapse to one placeholder: the set is deduplicated.
-        assert_eq!(out["emails"], Ss(vec!["[REDACTED:EMAIL]".into(), "plain".into()]));
+        assert_eq!(
+            out["emails"],
+            Ss(vec!["[REDACTED:EMAIL]".into(), "plain".into()])
+        );
         assert_eq!(out["only_emails"], Ss(vec!["[REDACTED:EMAIL]".into()]));
         assert_eq!(out["nums"], Ns(vec!["7".into()]));
-        assert!(!out.contains_key("cards"), "a set emptied by redaction is dropped");
+        assert!(
+            !out.contains_key("cards"),
+            "a set emptied by redaction is dropped"
+        );
         assert_eq!(out["text_bin"], B(b"hi [REDACTED:EMAIL]".to_vec()));
-        assert!(!out.contains_key("raw_bin"), "non-text binary is dropped by default");
+        assert!(
+            !out.contains_key("raw_bin"),
+            "non-text binary is dropped by default"
+        );
         assert_eq!(out["bins"], Bs(vec![b"hello".to_vec()]));
         let L(thread) = &out["thread"] else { panic!() };
-        assert_eq!(thread.len(), 2, "the binary element is dropped from the list");
+        assert_eq!(
+            thread.len(),
+            2,
+            "the binary element is dropped from the list"
+        );
         let M(msg) = &thread[0] else { panic!() };
         assert_eq!(msg["body"], S("mail [REDACTED:EMAIL]".into()));
         assert!(!msg.contains_key("password"));
         assert_eq!(thread[1], N("3".into()));
-        let M(by_email) = &out["by_email"] else { panic!() };
+        let M(by_email) = &out["by_email"] else {
+            panic!()
+        };
         let mut keys: Vec<&String> = by_email.keys().collect();
         keys.sort();
-        assert_eq!(keys, ["[REDACTED:EMAIL]", "[REDACTED:EMAIL]#2", "[REDACTED:EMAIL]#3"]);
+        assert_eq!(
+            keys,
+            [
+                "[REDACTED:EMAIL]",
+                "[REDACTED:EMAIL]#2",
+                "[REDACTED:EMAIL]#3"
+            ]
+        );
         crate::item::validate_item(&out).unwrap();
     }
 
@@ -496,12 +590,20 @@ mod tests {
 
     #[test]
     fn keys_are_kept_and_must_exist() {
-        let item = parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}})).unwrap();
+        let item =
+            parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}}))
+                .unwrap();
         let (out, _) = s().sanitize(&item, &["email", "sk"]).unwrap();
         assert_eq!(out["email"], AttributeValue::S("alice@example.com".into()));
-        assert_eq!(s().sanitize(&item, &["pk"]).unwrap_err(), SanitizeError::MissingKey("pk".into()));
+        assert_eq!(
+            s().sanitize(&item, &["pk"]).unwrap_err(),
+            SanitizeError::MissingKey("pk".into())
+        );
         let bad = parse_item(&json!({"pk": {"L": []}})).unwrap();
-        assert!(matches!(s().sanitize(&bad, &["pk"]), Err(SanitizeError::BadKeyType { .. })));
+        assert!(matches!(
+            s().sanitize(&bad, &["pk"]),
+            Err(SanitizeError::BadKeyType { .. })
+        ));
     }
 
     #[test]
@@ -511,16 +613,33 @@ mod tests {
         for _ in 0..40 {
             deep = AttributeValue::M(HashMap::from([("a".to_string(), deep)]));
         }
-        let item = Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("d".to_string(), deep)]);
-        assert!(s().sanitize(&item, &["pk"]).unwrap_err().to_string().contains("deeper"));
+        let item = Item::from([
+            ("pk".to_string(), AttributeValue::S("k".into())),
+            ("d".to_string(), deep),
+        ]);
+        assert!(s()
+            .sanitize(&item, &["pk"])
+            .unwrap_err()
+            .to_string()
+            .contains("deeper"));
         // A number DynamoDB would never produce.
-        let item = Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("n".to_string(), AttributeValue::N("12abc".into()))]);
+        let item = Item::from([
+            ("pk".to_string(), AttributeValue::S("k".into())),
+            ("n".to_string(), AttributeValue::N("12abc".into())),
+        ]);
         let e = s().sanitize(&item, &["pk"]).unwrap_err().to_string();
         assert!(e.contains("`n`") && !e.contains("12abc"), "{e}");
         // Placeholders that push an item over 400 KB: refused, never truncated.
         let many = "a@b.io ".repeat(50_000);
-        let item = Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("t".to_string(), AttributeValue::S(many))]);
-        assert!(s().sanitize(&item, &["pk"]).unwrap_err().to_string().contains("400"));
+        let item = Item::from([
+            ("pk".to_string(), AttributeValue::S("k".into())),
+            ("t".to_string(), AttributeValue::S(many)),
+        ]);
+        assert!(s()
+            .sanitize(&item, &["pk"])
+            .unwrap_err()
+            .to_string()
+            .contains("400"));
     }
 
     #[test]

@@ -62,17 +62,21 @@ impl Config {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let table = get("SHADOW_TABLE").unwrap_or_default();
         let valid = (3..=255).contains(&table.len())
-            && table.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
         if !valid {
             return Err(ConfigError {
                 var: "SHADOW_TABLE",
-                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)".into(),
+                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)"
+                    .into(),
             });
         }
         Ok(Config {
             shadow_table: table,
             concurrency: num_var(&get, "SHADOW_CONCURRENCY", 16, 1, 256)?,
-            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)? * 3600,
+            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)?
+                * 3600,
             max_attempts: num_var(&get, "SHADOW_MAX_ATTEMPTS", 6u32, 1, 20)?,
         })
     }
@@ -152,7 +156,11 @@ pub struct StreamHandler<S> {
 
 impl<S: ShadowStore> StreamHandler<S> {
     pub fn new(sanitizer: Sanitizer, store: S, config: Config) -> Self {
-        StreamHandler { sanitizer, store, config }
+        StreamHandler {
+            sanitizer,
+            store,
+            config,
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -165,7 +173,10 @@ impl<S: ShadowStore> StreamHandler<S> {
 
     /// Handles one Lambda event. `now` is epoch seconds (tombstone expiry).
     pub async fn handle(&self, event: &Value, now: u64) -> Result<BatchResult, EventError> {
-        let records = event.get("Records").and_then(Value::as_array).ok_or(EventError::NoRecords)?;
+        let records = event
+            .get("Records")
+            .and_then(Value::as_array)
+            .ok_or(EventError::NoRecords)?;
         let started = std::time::Instant::now();
         let mut summary = BatchSummary {
             records: records.len() as u64,
@@ -234,7 +245,12 @@ impl<S: ShadowStore> StreamHandler<S> {
     }
 
     /// Decodes and sanitizes one record. Only a record with no sequence number is fatal.
-    fn plan(&self, index: usize, raw: &Value, redactions: &mut Report) -> Result<Planned, EventError> {
+    fn plan(
+        &self,
+        index: usize,
+        raw: &Value,
+        redactions: &mut Report,
+    ) -> Result<Planned, EventError> {
         let raw_seq = raw
             .pointer("/dynamodb/SequenceNumber")
             .and_then(Value::as_str)
@@ -279,7 +295,11 @@ impl<S: ShadowStore> StreamHandler<S> {
             "INSERT" | "MODIFY" => {
                 let new_image: &Item = record.change.new_image.inner();
                 if new_image.is_empty() {
-                    let view = record.change.stream_view_type.as_ref().map_or("unknown".to_string(), |v| v.to_string());
+                    let view = record
+                        .change
+                        .stream_view_type
+                        .as_ref()
+                        .map_or("unknown".to_string(), |v| v.to_string());
                     Plan::Failed(format!(
                         "{} record has no NewImage (stream view type {view}); the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES",
                         record.event_name
@@ -290,7 +310,10 @@ impl<S: ShadowStore> StreamHandler<S> {
                         Ok((item, report)) => {
                             let old: &Item = record.change.old_image.inner();
                             if record.event_name == "MODIFY" && !old.is_empty() {
-                                p.unchanged = self.sanitizer.sanitize(old, &key_names).is_ok_and(|(o, _)| o == item);
+                                p.unchanged = self
+                                    .sanitizer
+                                    .sanitize(old, &key_names)
+                                    .is_ok_and(|(o, _)| o == item);
                             }
                             redactions.absorb_counts(&report);
                             Plan::Put(item)
@@ -304,14 +327,25 @@ impl<S: ShadowStore> StreamHandler<S> {
         Ok(p)
     }
 
-    async fn apply_group(&self, group: Vec<Planned>, now: u64) -> Vec<(usize, String, Status, bool)> {
-        let first_bad = group.iter().position(|p| matches!(p.plan, Plan::Failed(_))).unwrap_or(group.len());
+    async fn apply_group(
+        &self,
+        group: Vec<Planned>,
+        now: u64,
+    ) -> Vec<(usize, String, Status, bool)> {
+        let first_bad = group
+            .iter()
+            .position(|p| matches!(p.plan, Plan::Failed(_)))
+            .unwrap_or(group.len());
         let mut out = Vec::with_capacity(group.len());
         let mut group = group.into_iter();
         let applicable: Vec<Planned> = group.by_ref().take(first_bad).collect();
         if let Some(last) = applicable.last() {
             if applicable.iter().all(|p| p.unchanged) {
-                out.extend(applicable.iter().map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)));
+                out.extend(
+                    applicable
+                        .iter()
+                        .map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)),
+                );
             } else {
                 let write = match &last.plan {
                     Plan::Put(item) => ShadowWrite::upsert(
@@ -345,7 +379,9 @@ impl<S: ShadowStore> StreamHandler<S> {
         for (i, p) in group.enumerate() {
             let status = match (i, p.plan) {
                 (0, Plan::Failed(reason)) => Status::Failed(reason),
-                _ => Status::Failed("an earlier record for the same key failed; retried in order".into()),
+                _ => Status::Failed(
+                    "an earlier record for the same key failed; retried in order".into(),
+                ),
             };
             out.push((p.index, p.seq, status, false));
         }
@@ -408,7 +444,11 @@ mod tests {
     }
 
     fn failures(r: &BatchResult) -> Vec<String> {
-        r.response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
+        r.response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone().unwrap())
+            .collect()
     }
 
     #[test]
@@ -446,13 +486,22 @@ mod tests {
         let a = h.store().get("shadow", &key("a")).unwrap();
         assert_eq!(a["note"], AttributeValue::S("mail [REDACTED:EMAIL]".into()));
         assert!(!a.contains_key("api_key"));
-        assert_eq!(a[SEQ_ATTR], AttributeValue::S(format!("{:0>40}", "100000000000000000001")));
+        assert_eq!(
+            a[SEQ_ATTR],
+            AttributeValue::S(format!("{:0>40}", "100000000000000000001"))
+        );
         let b = h.store().get("shadow", &key("b")).unwrap();
         assert_eq!(b[DELETED_ATTR], AttributeValue::Bool(true));
-        assert_eq!(b[crate::store::EXPIRES_ATTR], AttributeValue::N((1_000 + 72 * 3600).to_string()));
+        assert_eq!(
+            b[crate::store::EXPIRES_ATTR],
+            AttributeValue::N((1_000 + 72 * 3600).to_string())
+        );
         assert_eq!(r.summary.written, 1);
         assert_eq!(r.summary.deleted, 1);
-        assert_eq!(r.summary.coalesced, 1, "b's insert was carried by its tombstone");
+        assert_eq!(
+            r.summary.coalesced, 1,
+            "b's insert was carried by its tombstone"
+        );
         assert_eq!(r.summary.write_requests, 2);
         // Replay: everything is stale, nothing changes, nothing fails.
         let r2 = h.handle(&ev, 2_000).await.unwrap();
@@ -463,7 +512,10 @@ mod tests {
         let old = json!({"Records": [rec("INSERT", "100000000000000000002", "b", Some(img("b", "hi")), None)]});
         let r3 = h.handle(&old, 3_000).await.unwrap();
         assert_eq!(r3.statuses[0].1, Status::Stale);
-        assert_eq!(h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+        assert_eq!(
+            h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR],
+            AttributeValue::Bool(true)
+        );
     }
 
     #[tokio::test]
@@ -481,25 +533,43 @@ mod tests {
             rec("INSERT", "200000000000000000004", "b", Some(img("b", "ok")), None),
         ]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(failures(&r), ["200000000000000000002", "200000000000000000003"]);
-        let Status::Failed(reason) = &r.statuses[1].1 else { panic!() };
+        assert_eq!(
+            failures(&r),
+            ["200000000000000000002", "200000000000000000003"]
+        );
+        let Status::Failed(reason) = &r.statuses[1].1 else {
+            panic!()
+        };
         assert!(reason.contains("KEYS_ONLY"), "{reason}");
         // The prefix before the failure was applied; the record after it was not.
-        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["note"], AttributeValue::S("v1".into()));
-        assert_eq!(h.store().get("shadow", &key("b")).unwrap()["note"], AttributeValue::S("ok".into()));
+        assert_eq!(
+            h.store().get("shadow", &key("a")).unwrap()["note"],
+            AttributeValue::S("v1".into())
+        );
+        assert_eq!(
+            h.store().get("shadow", &key("b")).unwrap()["note"],
+            AttributeValue::S("ok".into())
+        );
     }
 
     #[tokio::test]
     async fn write_failures_report_every_unapplied_record_of_that_key() {
         let h = handler();
-        h.store().failing_keys.lock().unwrap().push(key_fingerprint(&key("a")));
+        h.store()
+            .failing_keys
+            .lock()
+            .unwrap()
+            .push(key_fingerprint(&key("a")));
         let ev = json!({"Records": [
             rec("INSERT", "300000000000000000001", "a", Some(img("a", "v1")), None),
             rec("INSERT", "300000000000000000002", "b", Some(img("b", "v1")), None),
             rec("MODIFY", "300000000000000000003", "a", Some(img("a", "v2")), None),
         ]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(failures(&r), ["300000000000000000001", "300000000000000000003"]);
+        assert_eq!(
+            failures(&r),
+            ["300000000000000000001", "300000000000000000003"]
+        );
         assert!(h.store().get("shadow", &key("a")).is_none());
         assert!(h.store().get("shadow", &key("b")).is_some());
     }
@@ -507,23 +577,44 @@ mod tests {
     #[tokio::test]
     async fn malformed_records_fail_alone_and_without_values() {
         let h = handler();
-        let mut bad_number = rec("INSERT", "400000000000000000001", "a", Some(json!({"pk": {"S": "a"}, "n": {"N": "secret-123"}})), None);
+        let mut bad_number = rec(
+            "INSERT",
+            "400000000000000000001",
+            "a",
+            Some(json!({"pk": {"S": "a"}, "n": {"N": "secret-123"}})),
+            None,
+        );
         bad_number["dynamodb"]["NewImage"]["n"] = json!({"N": "secret-123"});
         let mut wrong_type = rec("INSERT", "400000000000000000002", "b", None, None);
         wrong_type["dynamodb"]["NewImage"] = json!({"pk": {"S": "b"}, "flag": {"BOOL": "hunter2"}});
         let ev = json!({"Records": [bad_number, wrong_type, rec("INSERT", "400000000000000000003", "c", Some(img("c", "ok")), None)]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(failures(&r), ["400000000000000000001", "400000000000000000002"]);
+        assert_eq!(
+            failures(&r),
+            ["400000000000000000001", "400000000000000000002"]
+        );
         for (_, st) in &r.statuses[..2] {
             let Status::Failed(reason) = st else { panic!() };
-            assert!(!reason.contains("secret-123") && !reason.contains("hunter2"), "{reason}");
-            assert!(reason.contains("`n`") || reason.contains("`flag`"), "{reason}");
+            assert!(
+                !reason.contains("secret-123") && !reason.contains("hunter2"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("`n`") || reason.contains("`flag`"),
+                "{reason}"
+            );
         }
         assert!(h.store().get("shadow", &key("c")).is_some());
         // No sequence number: the batch as a whole is refused.
         let ev = json!({"Records": [{"eventName": "INSERT", "dynamodb": {}}]});
-        assert!(matches!(h.handle(&ev, 0).await, Err(EventError::Unidentifiable { index: 0 })));
-        assert_eq!(h.handle(&json!({"foo": 1}), 0).await.unwrap_err(), EventError::NoRecords);
+        assert!(matches!(
+            h.handle(&ev, 0).await,
+            Err(EventError::Unidentifiable { index: 0 })
+        ));
+        assert_eq!(
+            h.handle(&json!({"foo": 1}), 0).await.unwrap_err(),
+            EventError::NoRecords
+        );
     }
 
     #[tokio::test]
@@ -536,9 +627,16 @@ mod tests {
         let puts = h.store().puts.load(std::sync::atomic::Ordering::Relaxed);
         let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000002", "a", Some(v2.clone()), Some(v1))]}), 0).await.unwrap();
         assert_eq!(r.statuses[0].1, Status::Unchanged);
-        assert_eq!(h.store().puts.load(std::sync::atomic::Ordering::Relaxed), puts, "no write issued");
+        assert_eq!(
+            h.store().puts.load(std::sync::atomic::Ordering::Relaxed),
+            puts,
+            "no write issued"
+        );
         let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000003", "a", Some(v3), Some(v2))]}), 0).await.unwrap();
         assert_eq!(r.statuses[0].1, Status::Written);
-        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["name"], AttributeValue::S("Alicia".into()));
+        assert_eq!(
+            h.store().get("shadow", &key("a")).unwrap()["name"],
+            AttributeValue::S("Alicia".into())
+        );
     }
 }

@@ -27,8 +27,12 @@ pub fn tokenize(name: &str) -> Vec<String> {
             let next = chars.get(i + 1).copied();
             // camelCase boundary, or the last capital of an acronym before a word: "APIKey" -> API|Key.
             let boundary = (prev.is_lowercase() && c.is_uppercase())
-                || (prev.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase))
-                || (prev.is_ascii_digit() != c.is_ascii_digit() && c.is_alphabetic() && prev.is_ascii_digit());
+                || (prev.is_uppercase()
+                    && c.is_uppercase()
+                    && next.is_some_and(char::is_lowercase))
+                || (prev.is_ascii_digit() != c.is_ascii_digit()
+                    && c.is_alphabetic()
+                    && prev.is_ascii_digit());
             if boundary {
                 tokens.push(std::mem::take(&mut cur));
             }
@@ -141,9 +145,38 @@ const PHRASES: &[(&str, &str)] = &[
 
 /// Words that, after a sensitive phrase, still name the sensitive thing itself.
 const CARRIERS: &[&str] = &[
-    "value", "values", "raw", "plain", "plaintext", "str", "string", "b64", "base64", "enc", "encoded",
-    "encrypted", "hash", "hashed", "number", "num", "no", "nr", "digits", "data", "text", "full",
-    "header", "old", "new", "tmp", "temp", "live", "test", "prod", "v1", "v2",
+    "value",
+    "values",
+    "raw",
+    "plain",
+    "plaintext",
+    "str",
+    "string",
+    "b64",
+    "base64",
+    "enc",
+    "encoded",
+    "encrypted",
+    "hash",
+    "hashed",
+    "number",
+    "num",
+    "no",
+    "nr",
+    "digits",
+    "data",
+    "text",
+    "full",
+    "header",
+    "old",
+    "new",
+    "tmp",
+    "temp",
+    "live",
+    "test",
+    "prod",
+    "v1",
+    "v2",
 ];
 
 /// Endings that make a single-word name sensitive: (ending, phrase reported).
@@ -219,7 +252,10 @@ impl NameRules {
         let last = tokens.last()?;
         for &(suffix, phrase) in COMPACT_SUFFIXES {
             if last.len() > suffix.len() && last.ends_with(suffix) {
-                return Some(NameMatch { phrase, category: "secret" });
+                return Some(NameMatch {
+                    phrase,
+                    category: "secret",
+                });
             }
         }
         for k in (1..=tokens.len().min(4)).rev() {
@@ -240,7 +276,13 @@ mod tests {
 
     #[test]
     fn tokenizes_every_naming_style_the_same() {
-        for n in ["stripeSecretKey", "STRIPE_SECRET_KEY", "stripe-secret-key", "Stripe Secret Key", "stripe.secret.key"] {
+        for n in [
+            "stripeSecretKey",
+            "STRIPE_SECRET_KEY",
+            "stripe-secret-key",
+            "Stripe Secret Key",
+            "stripe.secret.key",
+        ] {
             assert_eq!(tokenize(n), ["stripe", "secret", "key"], "{n}");
         }
         assert_eq!(tokenize("X-Api-Key"), ["x", "api", "key"]);
@@ -253,12 +295,46 @@ mod tests {
     fn sensitive_names_are_caught() {
         let r = NameRules::new();
         for n in [
-            "api_key", "apiKey", "ApiKey", "API-KEY", "apikey", "session_token", "sessionToken", "password",
-            "db_password", "secret", "token", "debug_log", "debugLog", "ssn", "card_number", "cardNumber", "cvv",
-            "authorization", "Authorization", "cookie", "private_key", "privateKey", "stripeSecretKey",
-            "X-Api-Key", "refresh_token", "client_secret", "sessionid", "AWS_SECRET_ACCESS_KEY", "password_hash",
-            "date_of_birth", "dob", "passport_number", "drivers_license", "tax_id", "accessToken", "csrftoken",
-            "set-cookie", "github_token", "DATABASE_PASSWORD", "session_id",
+            "api_key",
+            "apiKey",
+            "ApiKey",
+            "API-KEY",
+            "apikey",
+            "session_token",
+            "sessionToken",
+            "password",
+            "db_password",
+            "secret",
+            "token",
+            "debug_log",
+            "debugLog",
+            "ssn",
+            "card_number",
+            "cardNumber",
+            "cvv",
+            "authorization",
+            "Authorization",
+            "cookie",
+            "private_key",
+            "privateKey",
+            "stripeSecretKey",
+            "X-Api-Key",
+            "refresh_token",
+            "client_secret",
+            "sessionid",
+            "AWS_SECRET_ACCESS_KEY",
+            "password_hash",
+            "date_of_birth",
+            "dob",
+            "passport_number",
+            "drivers_license",
+            "tax_id",
+            "accessToken",
+            "csrftoken",
+            "set-cookie",
+            "github_token",
+            "DATABASE_PASSWORD",
+            "session_id",
         ] {
             assert!(r.check(n).is_some(), "{n} should be sensitive");
         }
@@ -268,10 +344,31 @@ mod tests {
     fn benign_neighbours_are_not_dropped_for_their_name() {
         let r = NameRules::new();
         for n in [
-            "token_count", "max_tokens", "prompt_tokens", "password_updated_at", "secret_santa_group",
-            "api_key_last_rotated", "api_key_id", "tokenizer", "sort_key", "partition_key", "cache_key",
-            "pinned", "is_pinned", "spinner", "authored_by", "author", "passenger_count", "keyboard", "title",
-            "description", "secretary", "password_reset_required", "created_at", "token_url", "session_count",
+            "token_count",
+            "max_tokens",
+            "prompt_tokens",
+            "password_updated_at",
+            "secret_santa_group",
+            "api_key_last_rotated",
+            "api_key_id",
+            "tokenizer",
+            "sort_key",
+            "partition_key",
+            "cache_key",
+            "pinned",
+            "is_pinned",
+            "spinner",
+            "authored_by",
+            "author",
+            "passenger_count",
+            "keyboard",
+            "title",
+            "description",
+            "secretary",
+            "password_reset_required",
+            "created_at",
+            "token_url",
+            "session_count",
         ] {
             assert!(r.check(n).is_none(), "{n} should not be sensitive by name");
         }

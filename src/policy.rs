@@ -103,7 +103,10 @@ impl std::error::Error for PolicyError {}
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |p| before.len() - p - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
     (line, col)
 }
 
@@ -142,18 +145,37 @@ impl Policy {
             message,
         };
         if self.version != 1 {
-            return Err(fail("version", format!("unsupported policy version {} (this build reads version 1)", self.version)));
+            return Err(fail(
+                "version",
+                format!(
+                    "unsupported policy version {} (this build reads version 1)",
+                    self.version
+                ),
+            ));
         }
         let known: HashSet<String> = Detectors::builtin_ids().into_iter().collect();
         for id in &self.detectors.disable {
             if !known.contains(id) {
-                return Err(fail(id, format!("unknown rule id `{id}` in detectors.disable (see `dynamo-shadow rules`)")));
+                return Err(fail(
+                    id,
+                    format!(
+                        "unknown rule id `{id}` in detectors.disable (see `dynamo-shadow rules`)"
+                    ),
+                ));
             }
         }
-        let drop: HashSet<String> = self.names.drop.iter().map(|n| names::normalize(n)).collect();
+        let drop: HashSet<String> = self
+            .names
+            .drop
+            .iter()
+            .map(|n| names::normalize(n))
+            .collect();
         for n in &self.names.keep {
             if drop.contains(&names::normalize(n)) {
-                return Err(fail(n, format!("name `{n}` is in both names.drop and names.keep")));
+                return Err(fail(
+                    n,
+                    format!("name `{n}` is in both names.drop and names.keep"),
+                ));
             }
         }
         for n in self.names.drop.iter().chain(&self.names.keep) {
@@ -170,8 +192,18 @@ impl Policy {
         let normalised = NormalisedPolicy {
             version: self.version,
             binary: self.binary,
-            drop: self.names.drop.iter().map(|n| names::normalize(n)).collect(),
-            keep: self.names.keep.iter().map(|n| names::normalize(n)).collect(),
+            drop: self
+                .names
+                .drop
+                .iter()
+                .map(|n| names::normalize(n))
+                .collect(),
+            keep: self
+                .names
+                .keep
+                .iter()
+                .map(|n| names::normalize(n))
+                .collect(),
             disable: self.detectors.disable.iter().cloned().collect(),
         };
         let mut h = Sha256::new();
@@ -214,11 +246,19 @@ mod tests {
         assert!(e.to_string().starts_with("p.toml:3:"), "{e}");
         assert!(e.message.contains("dorp"), "{e}");
 
-        let e = Policy::parse("version = 1\n[detectors]\ndisable = [\"pii.nope\"]\n", "p.toml").unwrap_err();
+        let e = Policy::parse(
+            "version = 1\n[detectors]\ndisable = [\"pii.nope\"]\n",
+            "p.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("unknown rule id `pii.nope`"), "{e}");
 
-        let e = Policy::parse("version = 1\n[names]\ndrop = [\"x_y\"]\nkeep = [\"xY\"]\n", "p.toml").unwrap_err();
+        let e = Policy::parse(
+            "version = 1\n[names]\ndrop = [\"x_y\"]\nkeep = [\"xY\"]\n",
+            "p.toml",
+        )
+        .unwrap_err();
         assert!(e.message.contains("both"), "{e}");
 
         let e = Policy::parse("version = 2\n", "p.toml").unwrap_err();
@@ -229,8 +269,16 @@ mod tests {
 
     #[test]
     fn fingerprint_is_stable_under_normalisation_and_moves_with_content() {
-        let a = Policy::parse("version = 1\n[names]\ndrop = [\"internalNotes\", \"b\"]\n", "a").unwrap();
-        let b = Policy::parse("version = 1\n[names]\ndrop = [\"b\", \"internal_notes\"]\n", "b").unwrap();
+        let a = Policy::parse(
+            "version = 1\n[names]\ndrop = [\"internalNotes\", \"b\"]\n",
+            "a",
+        )
+        .unwrap();
+        let b = Policy::parse(
+            "version = 1\n[names]\ndrop = [\"b\", \"internal_notes\"]\n",
+            "b",
+        )
+        .unwrap();
         let c = Policy::parse("version = 1\n[names]\ndrop = [\"c\"]\n", "c").unwrap();
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());

@@ -32,7 +32,9 @@ pub const SEQ_WIDTH: usize = 40;
 /// 38-digit numbers, so it is stored as a string that sorts like the number.
 pub fn pad_sequence(seq: &str) -> Result<String, String> {
     if seq.is_empty() || seq.len() > SEQ_WIDTH || !seq.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("SequenceNumber must be 1 to {SEQ_WIDTH} decimal digits"));
+        return Err(format!(
+            "SequenceNumber must be 1 to {SEQ_WIDTH} decimal digits"
+        ));
     }
     Ok(format!("{seq:0>width$}", width = SEQ_WIDTH))
 }
@@ -50,10 +52,19 @@ pub struct ShadowWrite {
 
 impl ShadowWrite {
     /// The sanitized image of an INSERT or MODIFY.
-    pub fn upsert(mut sanitized: Item, key_names: Vec<String>, seq: String, fingerprint: &str) -> Self {
+    pub fn upsert(
+        mut sanitized: Item,
+        key_names: Vec<String>,
+        seq: String,
+        fingerprint: &str,
+    ) -> Self {
         sanitized.insert(SEQ_ATTR.into(), AttributeValue::S(seq.clone()));
         sanitized.insert(POLICY_ATTR.into(), AttributeValue::S(fingerprint.into()));
-        ShadowWrite { item: sanitized, seq, key_names }
+        ShadowWrite {
+            item: sanitized,
+            seq,
+            key_names,
+        }
     }
 
     /// A tombstone for a REMOVE: the key and metadata only.
@@ -62,9 +73,16 @@ impl ShadowWrite {
         let mut item = keys;
         item.insert(SEQ_ATTR.into(), AttributeValue::S(seq.clone()));
         item.insert(DELETED_ATTR.into(), AttributeValue::Bool(true));
-        item.insert(EXPIRES_ATTR.into(), AttributeValue::N(expires_at.to_string()));
+        item.insert(
+            EXPIRES_ATTR.into(),
+            AttributeValue::N(expires_at.to_string()),
+        );
         item.insert(POLICY_ATTR.into(), AttributeValue::S(fingerprint.into()));
-        ShadowWrite { item, seq, key_names }
+        ShadowWrite {
+            item,
+            seq,
+            key_names,
+        }
     }
 
     pub fn is_tombstone(&self) -> bool {
@@ -99,7 +117,11 @@ pub struct StoreError {
 /// Where shadow items go.
 pub trait ShadowStore: Send + Sync {
     /// Puts `write.item` unless the table holds the same or a newer sequence for that key.
-    fn put(&self, table: &str, write: &ShadowWrite) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
+    fn put(
+        &self,
+        table: &str,
+        write: &ShadowWrite,
+    ) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
 }
 
 /// The condition every shadow write carries.
@@ -133,12 +155,16 @@ impl DynamoStore {
 
 /// Converts an item for the SDK.
 pub fn to_sdk(item: &Item) -> HashMap<String, SdkValue> {
-    item.iter().map(|(k, v)| (k.clone(), SdkValue::from(v.clone()))).collect()
+    item.iter()
+        .map(|(k, v)| (k.clone(), SdkValue::from(v.clone())))
+        .collect()
 }
 
 /// Converts an SDK item back; `None` if the SDK reports a type this build does not know.
 pub fn from_sdk(item: &HashMap<String, SdkValue>) -> Option<Item> {
-    item.iter().map(|(k, v)| Some((k.clone(), from_sdk_value(v)?))).collect()
+    item.iter()
+        .map(|(k, v)| Some((k.clone(), from_sdk_value(v)?)))
+        .collect()
 }
 
 fn from_sdk_value(v: &SdkValue) -> Option<AttributeValue> {
@@ -172,10 +198,14 @@ impl ShadowStore for DynamoStore {
             .await;
         match res {
             Ok(_) => Ok(WriteOutcome::Applied),
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
                 Ok(WriteOutcome::Stale)
             }
-            Err(e) => Err(StoreError { code: error_code(&e) }),
+            Err(e) => Err(StoreError {
+                code: error_code(&e),
+            }),
         }
     }
 }
@@ -205,11 +235,20 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn get(&self, table: &str, keys: &Item) -> Option<Item> {
-        self.tables.lock().unwrap().get(table)?.get(&key_fingerprint(keys)).cloned()
+        self.tables
+            .lock()
+            .unwrap()
+            .get(table)?
+            .get(&key_fingerprint(keys))
+            .cloned()
     }
 
     pub fn len(&self, table: &str) -> usize {
-        self.tables.lock().unwrap().get(table).map_or(0, HashMap::len)
+        self.tables
+            .lock()
+            .unwrap()
+            .get(table)
+            .map_or(0, HashMap::len)
     }
 
     pub fn is_empty(&self, table: &str) -> bool {
@@ -259,13 +298,27 @@ mod tests {
     async fn memory_store_guards_like_dynamodb() {
         let s = MemoryStore::default();
         let keys = Item::from([("pk".to_string(), AttributeValue::S("k".into()))]);
-        let w = |seq: &str| ShadowWrite::upsert(keys.clone(), vec!["pk".into()], pad_sequence(seq).unwrap(), "fp");
+        let w = |seq: &str| {
+            ShadowWrite::upsert(
+                keys.clone(),
+                vec!["pk".into()],
+                pad_sequence(seq).unwrap(),
+                "fp",
+            )
+        };
         assert_eq!(s.put("t", &w("200")).await.unwrap(), WriteOutcome::Applied);
         assert_eq!(s.put("t", &w("200")).await.unwrap(), WriteOutcome::Stale);
         assert_eq!(s.put("t", &w("100")).await.unwrap(), WriteOutcome::Stale);
         let t = ShadowWrite::tombstone(keys.clone(), pad_sequence("300").unwrap(), 1, "fp");
         assert_eq!(s.put("t", &t).await.unwrap(), WriteOutcome::Applied);
-        assert_eq!(s.put("t", &w("250")).await.unwrap(), WriteOutcome::Stale, "no resurrection");
-        assert_eq!(s.get("t", &keys).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+        assert_eq!(
+            s.put("t", &w("250")).await.unwrap(),
+            WriteOutcome::Stale,
+            "no resurrection"
+        );
+        assert_eq!(
+            s.get("t", &keys).unwrap()[DELETED_ATTR],
+            AttributeValue::Bool(true)
+        );
     }
 }

@@ -1,1 +1,94 @@
-fn main(){}
+//! `shadow-lambda`: the DynamoDB Streams-triggered function. Everything is built once here
+//! (settings, policy, detectors, SDK client) and lent to the handler for every invocation.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use dynamo_shadow::lambda::{BatchSummary, Config};
+use dynamo_shadow::{DynamoStore, Policy, Sanitizer, StreamHandler};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+
+/// The policy: `SHADOW_POLICY_FILE` (a path bundled with the function), else
+/// `SHADOW_POLICY` (inline TOML), else the built-in default.
+fn load_policy() -> Result<Policy, String> {
+    let file = std::env::var("SHADOW_POLICY_FILE")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let inline = std::env::var("SHADOW_POLICY")
+        .ok()
+        .filter(|s| !s.is_empty());
+    match (file, inline) {
+        (Some(_), Some(_)) => {
+            Err("SHADOW_POLICY_FILE and SHADOW_POLICY are both set: choose one".into())
+        }
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("SHADOW_POLICY_FILE: cannot read {path}: {e}"))?;
+            Policy::parse(&text, &path).map_err(|e| e.to_string())
+        }
+        (None, Some(text)) => Policy::parse(&text, "$SHADOW_POLICY").map_err(|e| e.to_string()),
+        (None, None) => Ok(Policy::default()),
+    }
+}
+
+fn log_summary(s: &BatchSummary) {
+    let redactions = serde_json::to_string(&s.redactions.by_rule).unwrap_or_default();
+    tracing::info!(
+        records = s.records,
+        written = s.written,
+        deleted = s.deleted,
+        coalesced = s.coalesced,
+        stale = s.stale,
+        unchanged = s.unchanged,
+        failed = s.failed,
+        write_requests = s.write_requests,
+        sanitize_us = s.sanitize_micros,
+        redactions = %redactions,
+        "batch"
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let init = || -> Result<(Config, Sanitizer), String> {
+        let config = Config::from_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+        let sanitizer = Sanitizer::new(load_policy()?).map_err(|e| e.to_string())?;
+        Ok((config, sanitizer))
+    };
+    let (config, sanitizer) = match init() {
+        Ok(v) => v,
+        Err(e) => {
+            // A bad setting or policy fails the init: never run with a half-applied policy.
+            tracing::error!(error = %e, "init failed");
+            return Err(e.into());
+        }
+    };
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts))
+        .load()
+        .await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk));
+    tracing::info!(policy = sanitizer.fingerprint(), rules = sanitizer.detectors().rules().len(), table = %config.shadow_table, "ready");
+    let handler = StreamHandler::new(sanitizer, store, config);
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        match handler.handle(&event.payload, now).await {
+            Ok(result) => {
+                log_summary(&result.summary);
+                Ok::<_, Error>(serde_json::to_value(&result.response)?)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event rejected");
+                Err(e.into())
+            }
+        }
+    }))
+    .await
+}

@@ -1,0 +1,36 @@
+# The two commands that matter:
+#   make demo   a real DynamoDB stream turned into a redacted shadow table, locally (no AWS account)
+#   make test   every test, with real local parts (moto's server, the Lambda emulator, SAM validation)
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: demo test bootstrap build validate lint bench
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build:
+	cargo build --bins
+
+demo: bootstrap build
+	$(PY) scripts/demo.py
+
+validate: bootstrap
+	$(VENV)/bin/sam validate --template template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+# Starts moto's server on a free loopback port for the Rust and Python suites, stops it after.
+test: bootstrap build validate
+	DYNAMO_SHADOW_REQUIRE_ENDPOINT=1 $(PY) tests/harness/local_aws.py \
+	  bash -c 'cargo test && $(VENV)/bin/pytest -q tests/e2e'
+	$(MAKE) --no-print-directory lint
+
+bench: bootstrap
+	cargo bench --bench engine
