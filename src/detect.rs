@@ -359,24 +359,21 @@ fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
                 && span.bytes().any(|b| b.is_ascii_digit())
         }
         Validator::NotCodeReference => {
-            let l = span.to_ascii_lowercase();
-            !(l.starts_with("os.")
-                || l.starts_with("env")
-                || l.starts_with("settings.")
-                || l.starts_with("config")
-                || l.starts_with("getenv")
-                || l.starts_with("${")
-                || l.starts_with("{{")
-                || l.starts_with('<')
-                || l.contains('(')
-                || l.contains('['))
+            // `os.environ[`, `env(`, `settings.SECRET`: where the secret lives, not the secret.
+            // The span stops at quotes and spaces, so a reference ends at its bracket.
+            let ident = span.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(span.len());
+            let rest = &span[ident..];
+            let reference = (ident > 0 && (matches!(rest, "(" | "[" | "()") || (rest.is_empty() && span.contains('.'))))
+                || ["${", "{{", "<", "%("].iter().any(|p| span.starts_with(p));
+            !reference
         }
         Validator::HasDigit => span.bytes().any(|b| b.is_ascii_digit()),
         Validator::NotUrlUserinfo => {
-            let token_start = text[..start]
-                .rfind(char::is_whitespace)
-                .map_or(0, |i| i + 1);
-            !text[token_start..start].contains("://")
+            // `git@github.com:org/repo.git` is an scp-style remote, not a mailbox.
+            let token_start = text[..start].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            let after = &text[end..];
+            let scp_remote = after.starts_with(':') && after[1..].starts_with(|c: char| !c.is_whitespace());
+            !text[token_start..start].contains("://") && !scp_remote
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | [`policy`] | the reviewed policy file and its fingerprint |
 //! | [`engine`] | the sanitizer: one pure walk over an `AttributeValue` tree |
 //! | [`store`] | the shadow table's layout and conditional, sequence-guarded writes |
+//! | [`eval`] | the labeled evaluation corpus behind the recall and precision figures |
 //! | [`lambda`] | the Lambda adapter: stream batch in, ordered writes, partial failures out |
 //!
 //! ```
@@ -31,6 +32,7 @@
 
 pub mod detect;
 pub mod engine;
+pub mod eval;
 pub mod item;
 pub mod lambda;
 pub mod names;
