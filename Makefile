@@ -32,5 +32,10 @@ test: bootstrap build validate
 	  bash -c 'cargo test && $(VENV)/bin/pytest -q tests/e2e'
 	$(MAKE) --no-print-directory lint
 
+# Figures, not tests: engine MB/s, our write path against a naive mirror (on moto), and the
+# Lambda's init time, peak RSS and size under the Runtime Interface Emulator.
 bench: bootstrap
 	cargo bench --bench engine
+	$(PY) tests/harness/local_aws.py cargo bench --bench mirror
+	cargo build --release --bin shadow-lambda
+	$(PY) scripts/measure_lambda.py

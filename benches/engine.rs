@@ -34,7 +34,12 @@ fn main() {
     let items = corpus(42, 2_000);
     let lines: Vec<String> = items.iter().map(|l| item_to_line(&l.item)).collect();
     let bytes: usize = lines.iter().map(String::len).sum();
-    println!("corpus: {} items, {:.2} MB of DynamoDB JSON, {} bytes/item on average", lines.len(), bytes as f64 / 1e6, bytes / lines.len());
+    println!(
+        "corpus: {} items, {:.2} MB of DynamoDB JSON, {} bytes/item on average",
+        lines.len(),
+        bytes as f64 / 1e6,
+        bytes / lines.len()
+    );
 
     let floor = measure("floor (parse + serialize)", &lines, bytes, |l| {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -47,12 +52,17 @@ fn main() {
         black_box(item_to_line(&full.sanitize(&item, &["pk", "sk"]).unwrap().0));
     });
     let mut names_only = Policy::default();
-    names_only.detectors.disable = Detectors::builtin_ids();
+    names_only.default.disable = Detectors::builtin_ids().into_iter().collect();
     let names_only = Sanitizer::new(names_only).unwrap();
     let without = measure("sanitize, name rules only", &lines, bytes, |l| {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         let item = parse_item(&v).unwrap();
         black_box(item_to_line(&names_only.sanitize(&item, &["pk", "sk"]).unwrap().0));
     });
-    println!("rules: {}; floor / with detectors = {:.2}x; floor / names only = {:.2}x", full.detectors().rules().len(), floor / with, floor / without);
+    println!(
+        "rules: {}; floor / with detectors = {:.2}x; floor / names only = {:.2}x",
+        full.detectors().rules().len(),
+        floor / with,
+        floor / without
+    );
 }

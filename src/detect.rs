@@ -9,14 +9,16 @@ use std::collections::HashSet;
 use std::fmt;
 
 use base64::Engine as _;
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+// Byte regexes in ASCII mode: every rule is ASCII, and ASCII classes compile and scan far
+// faster than Unicode ones. Spans are widened to character boundaries before use.
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 /// The built-in rules file.
 pub const BUILTIN_RULES: &str = include_str!("../rules/builtin.toml");
 
 /// What a rule protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     Secret,
@@ -39,7 +41,7 @@ impl fmt::Display for Category {
 }
 
 /// A confirmation step run on a candidate span. Unknown names are rejected at load time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Validator {
     /// Luhn checksum, a known card-brand prefix for the length, consistent grouping.
@@ -79,7 +81,7 @@ struct RulesFile {
 }
 
 /// One rule as written in the rules file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub id: String,
@@ -138,9 +140,10 @@ const KEYWORD_WINDOW: usize = 80;
 /// Regexes are linear-time; this bounds their compiled size, not their run time.
 const SIZE_LIMIT: usize = 64 << 20;
 
-fn ascii_word_boundaries(pattern: &str) -> String {
-    // ASCII word boundaries keep the lazy DFA usable on any haystack.
-    pattern.replace(r"\b", r"(?-u:\b)")
+/// Parses a rules file (the built-in one, or `[[detector]]` entries use the same shape).
+pub fn parse_rules(text: &str) -> Result<Vec<RuleSpec>, RulesError> {
+    let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
+    Ok(file.rule)
 }
 
 impl Detectors {
@@ -151,19 +154,12 @@ impl Detectors {
 
     /// Parses and compiles a rules file; rules whose ids are in `disabled` are left out.
     pub fn from_toml(text: &str, disabled: &HashSet<String>) -> Result<Self, RulesError> {
-        let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
-        Self::compile(
-            file.rule
-                .into_iter()
-                .filter(|r| !disabled.contains(&r.id))
-                .collect(),
-        )
+        Self::compile(parse_rules(text)?.into_iter().filter(|r| !disabled.contains(&r.id)).collect())
     }
 
     /// The ids of every rule in the built-in file (whether or not enabled).
     pub fn builtin_ids() -> Vec<String> {
-        let file: RulesFile = toml::from_str(BUILTIN_RULES).expect("built-in rules parse");
-        file.rule.into_iter().map(|r| r.id).collect()
+        parse_rules(BUILTIN_RULES).expect("built-in rules parse").into_iter().map(|r| r.id).collect()
     }
 
     pub fn compile(specs: Vec<RuleSpec>) -> Result<Self, RulesError> {
@@ -175,41 +171,26 @@ impl Detectors {
                 return Err(RulesError::Duplicate(spec.id));
             }
             if spec.label.is_empty()
-                || !spec
-                    .label
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                || !spec.label.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
             {
-                return Err(RulesError::Invalid {
-                    id: spec.id,
-                    reason: "label must be UPPER_SNAKE_CASE".into(),
-                });
+                return Err(RulesError::Invalid { id: spec.id, reason: "label must be UPPER_SNAKE_CASE".into() });
             }
-            let pattern = ascii_word_boundaries(&spec.pattern);
+            let pattern = spec.pattern.clone();
             let regex = RegexBuilder::new(&pattern)
+                .unicode(false)
                 .size_limit(SIZE_LIMIT)
                 .build()
-                .map_err(|e| RulesError::Pattern {
-                    id: spec.id.clone(),
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| RulesError::Pattern { id: spec.id.clone(), reason: e.to_string() })?;
             let span_group = regex.capture_names().position(|n| n == Some("s"));
             patterns.push(pattern);
-            rules.push(Rule {
-                placeholder: format!("[REDACTED:{}]", spec.label),
-                spec,
-                regex,
-                span_group,
-            });
+            rules.push(Rule { placeholder: format!("[REDACTED:{}]", spec.label), spec, regex, span_group });
         }
         let set = RegexSetBuilder::new(&patterns)
+            .unicode(false)
             .size_limit(SIZE_LIMIT)
             .dfa_size_limit(SIZE_LIMIT)
             .build()
-            .map_err(|e| RulesError::Pattern {
-                id: "(rule set)".into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| RulesError::Pattern { id: "(rule set)".into(), reason: e.to_string() })?;
         Ok(Detectors { set, rules })
     }
 
@@ -220,7 +201,7 @@ impl Detectors {
     /// Confirmed findings in `text`, merged so that no two overlap, in order.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut found = Vec::new();
-        for idx in self.set.matches(text).iter() {
+        for idx in self.set.matches(text.as_bytes()).iter() {
             self.find_rule(idx, text, &mut found);
         }
         merge(found)
@@ -229,33 +210,24 @@ impl Detectors {
     /// Findings of one rule, unmerged (used by the rule self-tests).
     pub fn find_rule(&self, idx: usize, text: &str, out: &mut Vec<Finding>) {
         let rule = &self.rules[idx];
-        for caps in rule.regex.captures_iter(text) {
+        for caps in rule.regex.captures_iter(text.as_bytes()) {
             let m = match rule.span_group {
                 Some(g) => caps.get(g).or_else(|| caps.get(0)),
                 None => caps.get(0),
             };
             let Some(m) = m else { continue };
-            if m.start() == m.end() {
+            // A byte match can end inside a multi-byte character: widen to whole characters.
+            let (start, end) = (floor_char(text, m.start()), ceil_char(text, m.end()));
+            if start == end {
                 continue;
             }
-            if !rule
-                .spec
-                .validators
-                .iter()
-                .all(|v| validate(*v, text, m.start(), m.end()))
-            {
+            if !rule.spec.validators.iter().all(|v| validate(*v, text, start, end)) {
                 continue;
             }
-            if !rule.spec.keywords.is_empty()
-                && !has_keyword(text, m.start(), m.end(), &rule.spec.keywords)
-            {
+            if !rule.spec.keywords.is_empty() && !has_keyword(text, start, end, &rule.spec.keywords) {
                 continue;
             }
-            out.push(Finding {
-                start: m.start(),
-                end: m.end(),
-                rule: idx,
-            });
+            out.push(Finding { start, end, rule: idx });
         }
     }
 
@@ -300,9 +272,7 @@ fn has_keyword(text: &str, start: usize, end: usize, keywords: &[String]) -> boo
     let lo = floor_char(text, start.saturating_sub(KEYWORD_WINDOW));
     let hi = ceil_char(text, (end + KEYWORD_WINDOW).min(text.len()));
     let window = text[lo..hi].to_ascii_lowercase();
-    keywords
-        .iter()
-        .any(|k| window.contains(&k.to_ascii_lowercase()))
+    keywords.iter().any(|k| window.contains(&k.to_ascii_lowercase()))
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -363,7 +333,8 @@ fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
             // The span stops at quotes and spaces, so a reference ends at its bracket.
             let ident = span.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(span.len());
             let rest = &span[ident..];
-            let reference = (ident > 0 && (matches!(rest, "(" | "[" | "()") || (rest.is_empty() && span.contains('.'))))
+            let reference = (ident > 0
+                && (matches!(rest, "(" | "[" | "()") || (rest.is_empty() && span.contains('.'))))
                 || ["${", "{{", "<", "%("].iter().any(|p| span.starts_with(p));
             !reference
         }
@@ -379,10 +350,7 @@ fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
 }
 
 fn digits(s: &str) -> Vec<u8> {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect()
+    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
 }
 
 fn all_same(d: &[u8]) -> bool {
@@ -442,13 +410,9 @@ pub fn is_card_number(s: &str) -> bool {
         3 => {
             (matches!(n(2), 34 | 37) && len == 15)
                 || ((3528..=3589).contains(&n(4)) && (16..=19).contains(&len))
-                || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3)))
-                    && (14..=19).contains(&len))
+                || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3))) && (14..=19).contains(&len))
         }
-        6 => {
-            (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62)
-                && (16..=19).contains(&len)
-        }
+        6 => (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62) && (16..=19).contains(&len),
         _ => false,
     }
 }
@@ -554,11 +518,7 @@ fn is_iban(s: &str) -> bool {
             Some(v) => v,
             None => return false,
         };
-        rem = if v >= 10 {
-            (rem * 100 + v) % 97
-        } else {
-            (rem * 10 + v) % 97
-        };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
     }
     rem == 1
 }
@@ -585,30 +545,21 @@ pub fn looks_random(s: &str) -> bool {
     }
     let has_letter = chars.iter().any(char::is_ascii_alphabetic);
     let has_digit = chars.iter().any(char::is_ascii_digit);
-    let changes = chars
-        .windows(2)
-        .filter(|w| class(w[0]) != class(w[1]))
-        .count();
+    let changes = chars.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
     let distinct = chars.iter().collect::<HashSet<_>>().len();
-    let mixed_case =
-        chars.iter().any(char::is_ascii_uppercase) && chars.iter().any(char::is_ascii_lowercase);
+    let mixed_case = chars.iter().any(char::is_ascii_uppercase) && chars.iter().any(char::is_ascii_lowercase);
     has_letter && (has_digit || mixed_case) && changes * 5 >= n && distinct * 2 >= n.min(20)
 }
 
 fn looks_credential(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    let placeholder = s
-        .chars()
-        .all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '•'))
+    let placeholder = s.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '•'))
         || l.starts_with('[')
         || l.starts_with('<')
         || l.starts_with("{{")
         || l.starts_with("${")
         || l.starts_with("%(")
-        || matches!(
-            l.as_str(),
-            "null" | "none" | "nil" | "true" | "false" | "undefined" | "redacted"
-        );
+        || matches!(l.as_str(), "null" | "none" | "nil" | "true" | "false" | "undefined" | "redacted");
     if placeholder {
         return false;
     }
@@ -646,10 +597,7 @@ mod tests {
                     problems.push(format!("{}: misses example {ex:?}", rule.spec.id));
                 }
                 if d.redact(ex, |_| {}).is_none() {
-                    problems.push(format!(
-                        "{}: combined set misses example {ex:?}",
-                        rule.spec.id
-                    ));
+                    problems.push(format!("{}: combined set misses example {ex:?}", rule.spec.id));
                 }
             }
             for ex in &rule.spec.negative_examples {
@@ -660,20 +608,12 @@ mod tests {
                 }
             }
         }
-        assert!(
-            problems.is_empty(),
-            "rule self-test failures:\n{}",
-            problems.join("\n")
-        );
+        assert!(problems.is_empty(), "rule self-test failures:\n{}", problems.join("\n"));
     }
 
     #[test]
     fn rules_cover_what_the_default_policy_promises() {
-        let ids: HashSet<String> = detectors()
-            .rules()
-            .iter()
-            .map(|r| r.spec.id.clone())
-            .collect();
+        let ids: HashSet<String> = detectors().rules().iter().map(|r| r.spec.id.clone()).collect();
         for id in [
             "aws.access_key_id",
             "aws.secret_access_key",
@@ -705,23 +645,11 @@ mod tests {
     #[test]
     fn redaction_keeps_surrounding_text_and_only_the_secret_part_of_a_url() {
         let d = detectors();
-        let out = d
-            .redact("mail alice@example.com re order 42", |_| {})
-            .unwrap();
+        let out = d.redact("mail alice@example.com re order 42", |_| {}).unwrap();
         assert_eq!(out, "mail [REDACTED:EMAIL] re order 42");
-        let out = d
-            .redact(
-                "db at postgres://app:S3cr3tPa55@db.internal:5432/prod",
-                |_| {},
-            )
-            .unwrap();
-        assert_eq!(
-            out,
-            "db at postgres://app:[REDACTED:PASSWORD]@db.internal:5432/prod"
-        );
-        assert!(d
-            .redact("nothing to see here, version 1.2.3", |_| {})
-            .is_none());
+        let out = d.redact("db at postgres://app:S3cr3tPa55@db.internal:5432/prod", |_| {}).unwrap();
+        assert_eq!(out, "db at postgres://app:[REDACTED:PASSWORD]@db.internal:5432/prod");
+        assert!(d.redact("nothing to see here, version 1.2.3", |_| {}).is_none());
     }
 
     #[test]
@@ -748,9 +676,7 @@ category = "secret"
 label = "X"
 pattern = '(unclosed'
 "#;
-        let e = Detectors::from_toml(bad, &HashSet::new())
-            .unwrap_err()
-            .to_string();
+        let e = Detectors::from_toml(bad, &HashSet::new()).unwrap_err().to_string();
         assert!(e.contains("x.bad"), "{e}");
         let unknown = bad.replace("'(unclosed'", "'x'\nvalidators = [\"nope\"]");
         assert!(Detectors::from_toml(&unknown, &HashSet::new()).is_err());

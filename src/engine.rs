@@ -1,35 +1,27 @@
 //! The sanitizer: one pure recursive walk over an item's `AttributeValue` tree.
 //!
-//! Everything is decided at build time ([`Sanitizer::new`] compiles the policy and rules);
-//! at run time the walk either returns a complete sanitized item or an error. It never
-//! returns a half-sanitized item: the Lambda writes what this returns or nothing.
+//! Everything is decided at build time ([`Sanitizer::new`] compiles the policy, rules and
+//! path patterns); at run time the walk either returns a complete sanitized item or an
+//! error. It never returns a half-sanitized item: the Lambda writes what this returns or
+//! nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use crate::detect::{is_card_number, Category, Detectors, RulesError};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::detect::{is_card_number, Category, Detectors, RulesError, BUILTIN_RULES};
 use crate::item::{validate_item, validate_number, AttributeValue, Item, ItemError, MAX_DEPTH};
 use crate::names::{self, NameRules};
-use crate::policy::{BinaryMode, Policy};
+use crate::policy::{
+    match_path, Action, BinaryMode, MaskSpec, Mode, PathMatch, PathRule, Policy, Selector, Step, TablePolicy,
+};
 
 /// Attribute names starting with this are the shadow table's own metadata.
 pub const RESERVED_PREFIX: &str = "_shadow_";
-
-/// What happened to one attribute path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
-    Drop,
-    Redact,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Drop => "drop",
-            Action::Redact => "redact",
-        }
-    }
-}
+/// Minimum HMAC key length for `tokenize`.
+pub const MIN_TOKEN_KEY_BYTES: usize = 32;
 
 /// One decision: path, rule id, action. Never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +34,8 @@ pub struct Decision {
 /// Counts of what one sanitize call changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Per rule id (detector ids like `pii.email`, name rules like `name:api_key`).
+    /// Per rule id (detector ids like `pii.email`, name rules like `name:api_key`,
+    /// path rules like `path:profile.email`).
     pub by_rule: BTreeMap<String, u64>,
     pub by_category: BTreeMap<&'static str, u64>,
     pub decisions: Vec<Decision>,
@@ -73,20 +66,20 @@ pub enum SanitizeError {
     MissingKey(String),
     /// A key attribute is not a scalar S, N or B.
     BadKeyType { name: String, found: &'static str },
+    /// The policy would drop or change a key attribute other than by tokenizing it.
+    KeyRule { name: String, action: &'static str },
 }
 
 impl fmt::Display for SanitizeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SanitizeError::Item(e) => write!(f, "{e}"),
-            SanitizeError::MissingKey(k) => {
-                write!(f, "key attribute `{k}` is missing from the image")
-            }
+            SanitizeError::MissingKey(k) => write!(f, "key attribute `{k}` is missing from the image"),
             SanitizeError::BadKeyType { name, found } => {
-                write!(
-                    f,
-                    "key attribute `{name}` has type {found}; keys are S, N or B"
-                )
+                write!(f, "key attribute `{name}` has type {found}; this key can only be S or B here")
+            }
+            SanitizeError::KeyRule { name, action } => {
+                write!(f, "the policy would {action} key attribute `{name}`; keys can only be kept or tokenized")
             }
         }
     }
@@ -100,16 +93,33 @@ impl From<ItemError> for SanitizeError {
     }
 }
 
-/// The compiled policy plus detectors. Build once (cold start), share by reference.
-#[derive(Debug, Clone)]
-pub struct Sanitizer {
-    policy: Policy,
-    detectors: Detectors,
-    names: NameRules,
-    drop_names: HashSet<String>,
-    keep_names: HashSet<String>,
-    card_rule: Option<String>,
-    fingerprint: String,
+/// Errors building a sanitizer (at cold start or in `check`).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(
+        "{var}: the policy tokenizes, so this variable must hold the HMAC key (at least {MIN_TOKEN_KEY_BYTES} bytes)"
+    )]
+    MissingTokenKey { var: String },
+    #[error("{var}: the HMAC key must be at least {MIN_TOKEN_KEY_BYTES} bytes")]
+    ShortTokenKey { var: String },
+}
+
+/// Reads the tokenization key named by the policy, if the policy tokenizes.
+pub fn token_key_from_env(
+    policy: &Policy,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Option<Vec<u8>>, BuildError> {
+    if !policy.uses_tokenize() {
+        return Ok(None);
+    }
+    let var = policy.tokenize.key_env.clone();
+    match get(&var) {
+        None => Err(BuildError::MissingTokenKey { var }),
+        Some(k) if k.len() < MIN_TOKEN_KEY_BYTES => Err(BuildError::ShortTokenKey { var }),
+        Some(k) => Ok(Some(k.into_bytes())),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -138,34 +148,103 @@ fn render(path: &[Seg<'_>]) -> String {
     s
 }
 
+/// Where the walk is: the printable path and, when the policy has path rules, the
+/// normalised steps they match against.
+struct Cursor<'a> {
+    segs: Vec<Seg<'a>>,
+    steps: Vec<Step>,
+    track: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn push_name(&mut self, n: &'a str) {
+        self.segs.push(Seg::Name(n));
+        if self.track {
+            self.steps.push(Step::Name(names::normalize(n)));
+        }
+    }
+    fn push_index(&mut self, i: usize) {
+        self.segs.push(Seg::Index(i));
+        if self.track {
+            self.steps.push(Step::Index);
+        }
+    }
+    fn pop(&mut self) {
+        self.segs.pop();
+        if self.track {
+            self.steps.pop();
+        }
+    }
+}
+
+/// How the walk treats a subtree.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Normal: name rules and detectors apply; in allow mode only listed paths survive.
+    Normal,
+    /// Inside a path listed by an allow-mode `allow` rule: everything below is listed.
+    Listed,
+}
+
+/// The compiled policy plus detectors for one table. Build once (cold start), share by reference.
+#[derive(Clone)]
+pub struct Sanitizer {
+    table: TablePolicy,
+    detectors: Detectors,
+    names: NameRules,
+    /// Per detector rule index: what to do with its findings.
+    finding_actions: Vec<(Action, MaskSpec)>,
+    card_rule: Option<usize>,
+    token_key: Option<Vec<u8>>,
+    fingerprint: String,
+}
+
+impl fmt::Debug for Sanitizer {
+    // Never print the token key.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sanitizer")
+            .field("fingerprint", &self.fingerprint)
+            .field("rules", &self.detectors.rules().len())
+            .finish()
+    }
+}
+
 impl Sanitizer {
-    /// Compiles a policy with the built-in detectors.
-    pub fn new(policy: Policy) -> Result<Self, RulesError> {
-        let disabled: HashSet<String> = policy.detectors.disable.iter().cloned().collect();
-        let detectors = Detectors::from_toml(crate::detect::BUILTIN_RULES, &disabled)?;
-        let card_rule = detectors
+    /// Compiles a single-table policy, reading the tokenization key (if it tokenizes) from
+    /// the environment variable the policy names.
+    pub fn new(policy: Policy) -> Result<Self, BuildError> {
+        let key = token_key_from_env(&policy, |k| std::env::var(k).ok())?;
+        Self::build(&policy, &policy.default, key)
+    }
+
+    /// Compiles one table's policy with an explicit tokenization key.
+    pub fn build(policy: &Policy, table: &TablePolicy, token_key: Option<Vec<u8>>) -> Result<Self, BuildError> {
+        if table.uses_tokenize() && token_key.is_none() {
+            return Err(BuildError::MissingTokenKey { var: policy.tokenize.key_env.clone() });
+        }
+        let disabled: HashSet<String> = table.disable.iter().cloned().collect();
+        let mut specs = crate::detect::parse_rules(BUILTIN_RULES)?;
+        specs.extend(policy.detectors.iter().cloned());
+        specs.retain(|r| !disabled.contains(&r.id));
+        let detectors = Detectors::compile(specs)?;
+        let finding_actions = detectors
             .rules()
             .iter()
-            .find(|r| r.spec.id == "pii.card_number")
-            .map(|r| r.spec.id.clone());
+            .map(|r| {
+                let by_rule = table.findings.iter().find(|f| f.selector == Selector::Rule(r.spec.id.clone()));
+                let by_cat = table.findings.iter().find(|f| f.selector == Selector::Category(r.spec.category));
+                by_rule.or(by_cat).map_or((Action::Redact, MaskSpec::Last(4)), |f| (f.action, f.mask))
+            })
+            .collect();
+        let card_rule = detectors.rules().iter().position(|r| r.spec.id == "pii.card_number");
         Ok(Sanitizer {
-            drop_names: policy
-                .names
-                .drop
-                .iter()
-                .map(|n| names::normalize(n))
-                .collect(),
-            keep_names: policy
-                .names
-                .keep
-                .iter()
-                .map(|n| names::normalize(n))
-                .collect(),
             fingerprint: policy.fingerprint(),
             names: NameRules::new(),
+            table: table.clone(),
             detectors,
+            finding_actions,
             card_rule,
-            policy,
+            token_key,
         })
     }
 
@@ -174,8 +253,8 @@ impl Sanitizer {
         Self::new(Policy::default()).expect("built-in rules compile")
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    pub fn table(&self) -> &TablePolicy {
+        &self.table
     }
 
     pub fn detectors(&self) -> &Detectors {
@@ -187,51 +266,77 @@ impl Sanitizer {
         &self.fingerprint
     }
 
-    /// Sanitizes one item. Attributes named in `keys` are the table's key: kept verbatim.
+    fn token(&self, bytes: &[u8]) -> String {
+        let key = self.token_key.as_deref().expect("checked at build");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(b"dynamo-shadow:v1:");
+        mac.update(bytes);
+        let out = mac.finalize().into_bytes();
+        let hex: String = out[..10].iter().map(|b| format!("{b:02x}")).collect();
+        format!("tok_{hex}")
+    }
+
+    fn key_rule(&self, name: &str) -> Option<&PathRule> {
+        if self.table.paths.is_empty() {
+            return None;
+        }
+        let step = [Step::Name(names::normalize(name))];
+        self.table.paths.iter().find(|r| match_path(&r.pattern, &step) == PathMatch::Full)
+    }
+
+    /// The key attributes as written to the shadow table (tokenized where the policy says
+    /// so). REMOVE records use this too, so a tombstone lands on the right shadow item.
+    pub fn sanitize_keys(&self, keys: &Item) -> Result<Item, SanitizeError> {
+        let mut out = Item::with_capacity(keys.len());
+        for (k, v) in keys {
+            let action = self.key_rule(k).map(|r| r.action);
+            let kept = match (action, v) {
+                (None | Some(Action::Keep | Action::Allow), AttributeValue::S(_) | AttributeValue::B(_)) => v.clone(),
+                (None | Some(Action::Keep | Action::Allow), AttributeValue::N(n)) => {
+                    validate_number(n).map_err(|r| ItemError { path: k.clone(), reason: r })?;
+                    v.clone()
+                }
+                (Some(Action::Tokenize), AttributeValue::S(s)) => AttributeValue::S(self.token(s.as_bytes())),
+                (Some(Action::Tokenize), AttributeValue::B(b)) => AttributeValue::B(self.token(b).into_bytes()),
+                (Some(Action::Tokenize), other) => {
+                    return Err(SanitizeError::BadKeyType { name: k.clone(), found: crate::item::type_tag(other) })
+                }
+                (Some(a), AttributeValue::S(_) | AttributeValue::B(_) | AttributeValue::N(_)) => {
+                    return Err(SanitizeError::KeyRule { name: k.clone(), action: a.as_str() })
+                }
+                (_, other) => {
+                    return Err(SanitizeError::BadKeyType { name: k.clone(), found: crate::item::type_tag(other) })
+                }
+            };
+            out.insert(k.clone(), kept);
+        }
+        Ok(out)
+    }
+
+    /// Sanitizes one item. Attributes named in `keys` are the table's key: kept verbatim
+    /// (or tokenized, if the policy says so).
     pub fn sanitize(&self, item: &Item, keys: &[&str]) -> Result<(Item, Report), SanitizeError> {
-        let mut report = Report::default();
-        let mut out = Item::with_capacity(item.len());
+        let mut key_item = Item::with_capacity(keys.len());
         for &k in keys {
             match item.get(k) {
                 None => return Err(SanitizeError::MissingKey(k.to_string())),
-                Some(v @ (AttributeValue::S(_) | AttributeValue::B(_))) => {
-                    out.insert(k.to_string(), v.clone());
-                }
-                Some(AttributeValue::N(n)) => {
-                    validate_number(n).map_err(|r| ItemError {
-                        path: k.to_string(),
-                        reason: r,
-                    })?;
-                    out.insert(k.to_string(), AttributeValue::N(n.clone()));
-                }
-                Some(other) => {
-                    return Err(SanitizeError::BadKeyType {
-                        name: k.to_string(),
-                        found: crate::item::type_tag(other),
-                    })
-                }
-            }
+                Some(v) => key_item.insert(k.to_string(), v.clone()),
+            };
         }
-        let mut path = Vec::with_capacity(8);
-        for (name, value) in item {
-            if keys.contains(&name.as_str()) {
-                continue;
-            }
-            path.push(Seg::Name(name));
+        let mut out = self.sanitize_keys(&key_item)?;
+        let mut report = Report::default();
+        let mut cur = Cursor { segs: Vec::with_capacity(8), steps: Vec::new(), track: !self.table.paths.is_empty() };
+        // Sorted, so decisions and placeholders come out in a stable order.
+        let mut names: Vec<&String> = item.keys().filter(|n| !keys.contains(&n.as_str())).collect();
+        names.sort();
+        for name in names {
+            cur.push_name(name);
             if name.starts_with(RESERVED_PREFIX) {
-                self.note(
-                    &mut report,
-                    &path,
-                    "reserved",
-                    Category::Secret,
-                    Action::Drop,
-                );
-            } else if let Some(rule) = self.name_rule(name) {
-                self.note(&mut report, &path, &rule.0, rule.1, Action::Drop);
-            } else if let Some(v) = self.value(value, &mut path, 1, &mut report)? {
+                self.note(&mut report, &cur, "reserved", Category::Secret, Action::Drop);
+            } else if let Some(v) = self.entry(&item[name], &mut cur, 1, Scope::Normal, &mut report)? {
                 out.insert(name.clone(), v);
             }
-            path.pop();
+            cur.pop();
         }
         validate_item(&out)?;
         Ok((out, report))
@@ -240,76 +345,174 @@ impl Sanitizer {
     /// Is this attribute (or map key) name dropped for its name? Returns (rule id, category).
     fn name_rule(&self, name: &str) -> Option<(String, Category)> {
         let normalized = names::normalize(name);
-        if self.keep_names.contains(&normalized) {
+        if self.table.keep_names.contains(&normalized) {
             return None;
         }
-        if self.drop_names.contains(&normalized) {
+        if self.table.drop_names.contains(&normalized) {
             return Some(("policy:names.drop".to_string(), Category::Secret));
         }
         self.names.check(name).map(|m| {
-            let cat = if m.category == "pii" {
-                Category::Pii
-            } else {
-                Category::Secret
-            };
+            let cat = if m.category == "pii" { Category::Pii } else { Category::Secret };
             (format!("name:{}", m.phrase.replace(' ', "_")), cat)
         })
     }
 
-    fn note(
-        &self,
-        report: &mut Report,
-        path: &[Seg<'_>],
-        rule: &str,
-        cat: Category,
-        action: Action,
-    ) {
+    fn note(&self, report: &mut Report, cur: &Cursor<'_>, rule: &str, cat: Category, action: Action) {
         *report.by_rule.entry(rule.to_string()).or_default() += 1;
         *report.by_category.entry(cat.as_str()).or_default() += 1;
-        report.decisions.push(Decision {
-            path: render(path),
-            rule: rule.to_string(),
-            action,
-        });
+        report.decisions.push(Decision { path: render(&cur.segs), rule: rule.to_string(), action });
     }
 
-    fn text(&self, s: &str, path: &[Seg<'_>], report: &mut Report) -> Option<String> {
-        let mut hits: Vec<(String, Category)> = Vec::new();
-        let out = self
-            .detectors
-            .redact(s, |r| hits.push((r.spec.id.clone(), r.spec.category)));
-        for (id, cat) in hits {
-            self.note(report, path, &id, cat, Action::Redact);
+    /// An attribute or map entry or list element at `cur`: path rules, allow mode and name
+    /// rules first, then the value itself. `None` drops it.
+    fn entry<'a>(
+        &self,
+        v: &'a AttributeValue,
+        cur: &mut Cursor<'a>,
+        depth: usize,
+        scope: Scope,
+        report: &mut Report,
+    ) -> Result<Option<AttributeValue>, SanitizeError> {
+        let name = match cur.segs.last() {
+            Some(Seg::Name(n)) => Some(*n),
+            _ => None,
+        };
+        let rule = if cur.track {
+            self.table.paths.iter().find(|r| match_path(&r.pattern, &cur.steps) == PathMatch::Full)
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            let id = format!("path:{}", rule.source);
+            return Ok(match rule.action {
+                Action::Drop => {
+                    self.note(report, cur, &id, Category::Secret, Action::Drop);
+                    None
+                }
+                Action::Keep => Some(v.clone()),
+                Action::Allow => {
+                    let inner = if self.table.mode == Mode::Allow { Scope::Listed } else { scope };
+                    self.value(v, cur, depth, inner, report)?
+                }
+                Action::Redact => {
+                    self.note(report, cur, &id, Category::Secret, Action::Redact);
+                    let label = rule.label.clone().unwrap_or_else(|| {
+                        name.map(|n| names::normalize(n).to_ascii_uppercase()).unwrap_or_else(|| "VALUE".into())
+                    });
+                    Some(AttributeValue::S(format!("[REDACTED:{label}]")))
+                }
+                Action::Mask => {
+                    self.note(report, cur, &id, Category::Secret, Action::Mask);
+                    Some(match v {
+                        AttributeValue::S(s) | AttributeValue::N(s) => AttributeValue::S(mask(s, rule.mask)),
+                        AttributeValue::B(b) => match std::str::from_utf8(b) {
+                            Ok(s) => AttributeValue::S(mask(s, rule.mask)),
+                            Err(_) => AttributeValue::S("[REDACTED:BINARY]".into()),
+                        },
+                        // Masking needs text: anything else is redacted whole.
+                        _ => AttributeValue::S("[REDACTED:VALUE]".into()),
+                    })
+                }
+                Action::Tokenize => {
+                    self.note(report, cur, &id, Category::Secret, Action::Tokenize);
+                    Some(AttributeValue::S(match v {
+                        AttributeValue::S(s) | AttributeValue::N(s) => self.token(s.as_bytes()),
+                        AttributeValue::B(b) => self.token(b),
+                        other => self
+                            .token(crate::item::item_to_line(&Item::from([(String::new(), other.clone())])).as_bytes()),
+                    }))
+                }
+            });
         }
-        out
-    }
-
-    fn card_in_number(&self, n: &str, path: &[Seg<'_>], report: &mut Report) -> bool {
-        match &self.card_rule {
-            Some(id) if n.bytes().all(|b| b.is_ascii_digit()) && is_card_number(n) => {
-                self.note(report, path, id, Category::Pii, Action::Redact);
-                true
+        if self.table.mode == Mode::Allow && scope == Scope::Normal {
+            // Unlisted: kept only as a container on the way to a listed path.
+            let on_the_way = matches!(v, AttributeValue::M(_) | AttributeValue::L(_))
+                && self
+                    .table
+                    .paths
+                    .iter()
+                    .any(|r| r.action != Action::Drop && match_path(&r.pattern, &cur.steps) == PathMatch::Prefix);
+            if !on_the_way {
+                self.note(report, cur, "mode:allow", Category::Secret, Action::Drop);
+                return Ok(None);
             }
-            _ => false,
+        } else if let Some(name) = name {
+            if let Some((rule, cat)) = self.name_rule(name) {
+                self.note(report, cur, &rule, cat, Action::Drop);
+                return Ok(None);
+            }
+        }
+        self.value(v, cur, depth, scope, report)
+    }
+
+    /// Applies detector findings to `s`; `Err(())` means a finding's action is `drop`.
+    fn text(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Result<Option<String>, ()> {
+        let findings = self.detectors.find(s);
+        if findings.is_empty() {
+            return Ok(None);
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for f in findings {
+            let rule = &self.detectors.rules()[f.rule];
+            let (action, spec) = self.finding_actions[f.rule];
+            self.note(report, cur, &rule.spec.id, rule.spec.category, action);
+            let span = &s[f.start..f.end];
+            out.push_str(&s[last..f.start]);
+            match action {
+                Action::Drop => return Err(()),
+                Action::Mask => out.push_str(&mask(span, spec)),
+                Action::Tokenize => {
+                    out.push('[');
+                    out.push_str(&rule.spec.label);
+                    out.push(':');
+                    out.push_str(&self.token(span.as_bytes()));
+                    out.push(']');
+                }
+                _ => out.push_str(&rule.placeholder),
+            }
+            last = f.end;
+        }
+        out.push_str(&s[last..]);
+        Ok(Some(out))
+    }
+
+    /// A string after detectors: `None` if a finding's action drops the value.
+    fn string(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Option<String> {
+        match self.text(s, cur, report) {
+            Ok(Some(r)) => Some(r),
+            Ok(None) => Some(s.to_string()),
+            Err(()) => None,
         }
     }
 
-    fn binary(&self, b: &[u8], path: &[Seg<'_>], report: &mut Report) -> Option<Vec<u8>> {
+    /// A number that is a card number becomes the card rule's replacement (a string).
+    fn number(&self, n: &str, cur: &Cursor<'_>, report: &mut Report) -> Option<AttributeValue> {
+        match self.card_rule {
+            Some(idx) if n.bytes().all(|b| b.is_ascii_digit()) && is_card_number(n) => {
+                let rule = &self.detectors.rules()[idx];
+                let (action, spec) = self.finding_actions[idx];
+                self.note(report, cur, &rule.spec.id, Category::Pii, action);
+                match action {
+                    Action::Drop => None,
+                    Action::Mask => Some(AttributeValue::S(mask(n, spec))),
+                    Action::Tokenize => {
+                        Some(AttributeValue::S(format!("[{}:{}]", rule.spec.label, self.token(n.as_bytes()))))
+                    }
+                    _ => Some(AttributeValue::S(rule.placeholder.clone())),
+                }
+            }
+            _ => Some(AttributeValue::N(n.to_string())),
+        }
+    }
+
+    fn binary(&self, b: &[u8], cur: &Cursor<'_>, report: &mut Report) -> Option<Vec<u8>> {
         match std::str::from_utf8(b) {
-            Ok(s) => Some(match self.text(s, path, report) {
-                Some(r) => r.into_bytes(),
-                None => b.to_vec(),
-            }),
-            Err(_) => match self.policy.binary {
+            Ok(s) => self.string(s, cur, report).map(String::into_bytes),
+            Err(_) => match self.table.binary {
                 BinaryMode::Keep => Some(b.to_vec()),
                 BinaryMode::Drop => {
-                    self.note(
-                        report,
-                        path,
-                        "binary:not_text",
-                        Category::Secret,
-                        Action::Drop,
-                    );
+                    self.note(report, cur, "binary:not_text", Category::Secret, Action::Drop);
                     None
                 }
             },
@@ -320,93 +523,65 @@ impl Sanitizer {
     fn value<'a>(
         &self,
         v: &'a AttributeValue,
-        path: &mut Vec<Seg<'a>>,
+        cur: &mut Cursor<'a>,
         depth: usize,
+        scope: Scope,
         report: &mut Report,
     ) -> Result<Option<AttributeValue>, SanitizeError> {
-        let here = |path: &[Seg<'_>]| render(path);
+        let too_deep = |cur: &Cursor<'_>| -> SanitizeError {
+            ItemError { path: render(&cur.segs), reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels") }
+                .into()
+        };
         Ok(match v {
-            AttributeValue::S(s) => Some(AttributeValue::S(
-                self.text(s, path, report).unwrap_or_else(|| s.clone()),
-            )),
+            AttributeValue::S(s) => self.string(s, cur, report).map(AttributeValue::S),
             AttributeValue::N(n) => {
-                validate_number(n).map_err(|r| ItemError {
-                    path: here(path),
-                    reason: r,
-                })?;
-                if self.card_in_number(n, path, report) {
-                    Some(AttributeValue::S(
-                        self.detectors
-                            .rules()
-                            .iter()
-                            .find(|r| r.spec.id == "pii.card_number")
-                            .map(|r| r.placeholder.clone())
-                            .unwrap_or_default(),
-                    ))
-                } else {
-                    Some(AttributeValue::N(n.clone()))
-                }
+                validate_number(n).map_err(|r| ItemError { path: render(&cur.segs), reason: r })?;
+                self.number(n, cur, report)
             }
-            AttributeValue::B(b) => self.binary(b, path, report).map(AttributeValue::B),
+            AttributeValue::B(b) => self.binary(b, cur, report).map(AttributeValue::B),
             AttributeValue::Bool(b) => Some(AttributeValue::Bool(*b)),
             AttributeValue::Null(n) => Some(AttributeValue::Null(*n)),
             AttributeValue::Ss(set) => {
-                let mut out = Vec::with_capacity(set.len());
-                for s in set {
-                    out.push(self.text(s, path, report).unwrap_or_else(|| s.clone()));
-                }
+                let out: Vec<String> = set.iter().filter_map(|s| self.string(s, cur, report)).collect();
                 non_empty_set(out).map(AttributeValue::Ss)
             }
             AttributeValue::Ns(set) => {
                 let mut out = Vec::with_capacity(set.len());
                 for n in set {
-                    validate_number(n).map_err(|r| ItemError {
-                        path: here(path),
-                        reason: r,
-                    })?;
+                    validate_number(n).map_err(|r| ItemError { path: render(&cur.segs), reason: r })?;
                     // A card number cannot become a placeholder inside a number set: drop it.
-                    if !self.card_in_number(n, path, report) {
-                        out.push(n.clone());
+                    if let Some(AttributeValue::N(n)) = self.number(n, cur, report) {
+                        out.push(n);
                     }
                 }
                 non_empty_set(out).map(AttributeValue::Ns)
             }
             AttributeValue::Bs(set) => {
-                let mut out = Vec::with_capacity(set.len());
-                for b in set {
-                    if let Some(b) = self.binary(b, path, report) {
-                        out.push(b);
-                    }
-                }
+                let out: Vec<Vec<u8>> = set.iter().filter_map(|b| self.binary(b, cur, report)).collect();
                 non_empty_set(out).map(AttributeValue::Bs)
             }
             AttributeValue::M(m) => {
                 if depth >= MAX_DEPTH {
-                    return Err(ItemError {
-                        path: here(path),
-                        reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
-                    }
-                    .into());
+                    return Err(too_deep(cur));
                 }
                 // Sorted, so numbered placeholders for redacted keys are deterministic.
-                let mut names: Vec<&'a String> = m.keys().collect();
-                names.sort();
+                let mut keys: Vec<&'a String> = m.keys().collect();
+                keys.sort();
                 let mut out: HashMap<String, AttributeValue> = HashMap::with_capacity(m.len());
                 let mut renamed: Vec<(String, AttributeValue)> = Vec::new();
-                for name in names {
-                    path.push(Seg::Name(name));
-                    if let Some((rule, cat)) = self.name_rule(name) {
-                        self.note(report, path, &rule, cat, Action::Drop);
-                    } else if let Some(v) = self.value(&m[name], path, depth + 1, report)? {
+                for k in keys {
+                    cur.push_name(k);
+                    if let Some(v) = self.entry(&m[k], cur, depth + 1, scope, report)? {
                         // Map keys are data too: an email used as a key is redacted like a value.
-                        match self.text(name, path, report) {
-                            Some(new_name) => renamed.push((new_name, v)),
-                            None => {
-                                out.insert(name.clone(), v);
+                        match self.text(k, cur, report) {
+                            Ok(Some(new_key)) => renamed.push((new_key, v)),
+                            Ok(None) => {
+                                out.insert(k.clone(), v);
                             }
+                            Err(()) => {}
                         }
                     }
-                    path.pop();
+                    cur.pop();
                 }
                 for (base, v) in renamed {
                     let mut key = base.clone();
@@ -421,24 +596,44 @@ impl Sanitizer {
             }
             AttributeValue::L(l) => {
                 if depth >= MAX_DEPTH {
-                    return Err(ItemError {
-                        path: here(path),
-                        reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
-                    }
-                    .into());
+                    return Err(too_deep(cur));
                 }
                 let mut out = Vec::with_capacity(l.len());
                 for (i, e) in l.iter().enumerate() {
-                    path.push(Seg::Index(i));
-                    if let Some(v) = self.value(e, path, depth + 1, report)? {
+                    cur.push_index(i);
+                    if let Some(v) = self.entry(e, cur, depth + 1, scope, report)? {
                         out.push(v);
                     }
-                    path.pop();
+                    cur.pop();
                 }
                 Some(AttributeValue::L(out))
             }
         })
     }
+}
+
+/// Replaces all but the kept letters and digits with `*`, keeping separators, so
+/// `4111 1111 1111 1234` masks to `**** **** **** 1234`.
+pub fn mask(s: &str, spec: MaskSpec) -> String {
+    let total = s.chars().filter(|c| c.is_alphanumeric()).count();
+    let mut seen = 0;
+    s.chars()
+        .map(|c| {
+            if !c.is_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            let keep = match spec {
+                MaskSpec::Last(n) => seen + n > total,
+                MaskSpec::First(n) => seen <= n,
+            };
+            if keep {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
 }
 
 /// Deduplicates (redaction can make two elements equal) keeping first occurrences; an
@@ -475,16 +670,11 @@ mod tests {
             "password_updated_at": {"S": "2024-05-01T10:00:00Z"}
         }));
         assert!(!out.contains_key("api_key") && !out.contains_key("sessionToken"));
-        let AttributeValue::M(p) = &out["profile"] else {
-            panic!()
-        };
+        let AttributeValue::M(p) = &out["profile"] else { panic!() };
         assert_eq!(p.len(), 1);
         assert_eq!(p["city"], AttributeValue::S("Berlin".into()));
         assert_eq!(out["token_count"], AttributeValue::N("1234".into()));
-        assert_eq!(
-            out["password_updated_at"],
-            AttributeValue::S("2024-05-01T10:00:00Z".into())
-        );
+        assert_eq!(out["password_updated_at"], AttributeValue::S("2024-05-01T10:00:00Z".into()));
         assert_eq!(report.by_rule["name:api_key"], 2);
         let paths: Vec<&str> = report.decisions.iter().map(|d| d.path.as_str()).collect();
         assert!(paths.contains(&"profile.X-Api-Key") && paths.contains(&"profile.debug_log"));
@@ -498,9 +688,7 @@ mod tests {
         }));
         assert_eq!(
             out["body"],
-            AttributeValue::S(
-                "Card [REDACTED:CARD_NUMBER], reach me at [REDACTED:EMAIL]. Thanks!".into()
-            )
+            AttributeValue::S("Card [REDACTED:CARD_NUMBER], reach me at [REDACTED:EMAIL]. Thanks!".into())
         );
         assert_eq!(report.by_category["pii"], 2);
     }
@@ -527,61 +715,39 @@ mod tests {
         .unwrap();
         let (out, _) = s().sanitize(&item, &["pk"]).unwrap();
         use AttributeValue::*;
-        assert_eq!(
-            out["pk"],
-            N("12345678901234567890123456789012345678".into())
-        );
+        assert_eq!(out["pk"], N("12345678901234567890123456789012345678".into()));
         assert_eq!(out["n"], N("12345678901234567890123456789012345678".into()));
         assert_eq!(out["card_as_number"], S("[REDACTED:CARD_NUMBER]".into()));
         assert_eq!(out["tracking"], N("1234567812345678".into()));
         assert_eq!(out["flag"], Bool(false));
         assert_eq!(out["nothing"], Null(true));
         // Two emails collapse to one placeholder: the set is deduplicated.
-        assert_eq!(
-            out["emails"],
-            Ss(vec!["[REDACTED:EMAIL]".into(), "plain".into()])
-        );
+        assert_eq!(out["emails"], Ss(vec!["[REDACTED:EMAIL]".into(), "plain".into()]));
         assert_eq!(out["only_emails"], Ss(vec!["[REDACTED:EMAIL]".into()]));
         assert_eq!(out["nums"], Ns(vec!["7".into()]));
-        assert!(
-            !out.contains_key("cards"),
-            "a set emptied by redaction is dropped"
-        );
+        assert!(!out.contains_key("cards"), "a set emptied by redaction is dropped");
         assert_eq!(out["text_bin"], B(b"hi [REDACTED:EMAIL]".to_vec()));
-        assert!(
-            !out.contains_key("raw_bin"),
-            "non-text binary is dropped by default"
-        );
+        assert!(!out.contains_key("raw_bin"), "non-text binary is dropped by default");
         assert_eq!(out["bins"], Bs(vec![b"hello".to_vec()]));
         let L(thread) = &out["thread"] else { panic!() };
-        assert_eq!(
-            thread.len(),
-            2,
-            "the binary element is dropped from the list"
-        );
+        assert_eq!(thread.len(), 2, "the binary element is dropped from the list");
         let M(msg) = &thread[0] else { panic!() };
         assert_eq!(msg["body"], S("mail [REDACTED:EMAIL]".into()));
         assert!(!msg.contains_key("password"));
         assert_eq!(thread[1], N("3".into()));
-        let M(by_email) = &out["by_email"] else {
-            panic!()
-        };
+        let M(by_email) = &out["by_email"] else { panic!() };
         let mut keys: Vec<&String> = by_email.keys().collect();
         keys.sort();
-        assert_eq!(
-            keys,
-            [
-                "[REDACTED:EMAIL]",
-                "[REDACTED:EMAIL]#2",
-                "[REDACTED:EMAIL]#3"
-            ]
-        );
+        assert_eq!(keys, ["[REDACTED:EMAIL]", "[REDACTED:EMAIL]#2", "[REDACTED:EMAIL]#3"]);
         crate::item::validate_item(&out).unwrap();
     }
 
     #[test]
     fn sanitize_is_deterministic() {
-        let item = parse_item(&json!({"pk": {"S": "k"}, "m": {"M": {"x@example.com": {"N": "1"}, "y@example.com": {"N": "2"}}}})).unwrap();
+        let item = parse_item(
+            &json!({"pk": {"S": "k"}, "m": {"M": {"x@example.com": {"N": "1"}, "y@example.com": {"N": "2"}}}}),
+        )
+        .unwrap();
         let a = s().sanitize(&item, &["pk"]).unwrap().0;
         for _ in 0..20 {
             assert_eq!(s().sanitize(&item.clone(), &["pk"]).unwrap().0, a);
@@ -590,20 +756,12 @@ mod tests {
 
     #[test]
     fn keys_are_kept_and_must_exist() {
-        let item =
-            parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}}))
-                .unwrap();
+        let item = parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}})).unwrap();
         let (out, _) = s().sanitize(&item, &["email", "sk"]).unwrap();
         assert_eq!(out["email"], AttributeValue::S("alice@example.com".into()));
-        assert_eq!(
-            s().sanitize(&item, &["pk"]).unwrap_err(),
-            SanitizeError::MissingKey("pk".into())
-        );
+        assert_eq!(s().sanitize(&item, &["pk"]).unwrap_err(), SanitizeError::MissingKey("pk".into()));
         let bad = parse_item(&json!({"pk": {"L": []}})).unwrap();
-        assert!(matches!(
-            s().sanitize(&bad, &["pk"]),
-            Err(SanitizeError::BadKeyType { .. })
-        ));
+        assert!(matches!(s().sanitize(&bad, &["pk"]), Err(SanitizeError::BadKeyType { .. })));
     }
 
     #[test]
@@ -613,15 +771,8 @@ mod tests {
         for _ in 0..40 {
             deep = AttributeValue::M(HashMap::from([("a".to_string(), deep)]));
         }
-        let item = Item::from([
-            ("pk".to_string(), AttributeValue::S("k".into())),
-            ("d".to_string(), deep),
-        ]);
-        assert!(s()
-            .sanitize(&item, &["pk"])
-            .unwrap_err()
-            .to_string()
-            .contains("deeper"));
+        let item = Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("d".to_string(), deep)]);
+        assert!(s().sanitize(&item, &["pk"]).unwrap_err().to_string().contains("deeper"));
         // A number DynamoDB would never produce.
         let item = Item::from([
             ("pk".to_string(), AttributeValue::S("k".into())),
@@ -631,15 +782,9 @@ mod tests {
         assert!(e.contains("`n`") && !e.contains("12abc"), "{e}");
         // Placeholders that push an item over 400 KB: refused, never truncated.
         let many = "a@b.io ".repeat(50_000);
-        let item = Item::from([
-            ("pk".to_string(), AttributeValue::S("k".into())),
-            ("t".to_string(), AttributeValue::S(many)),
-        ]);
-        assert!(s()
-            .sanitize(&item, &["pk"])
-            .unwrap_err()
-            .to_string()
-            .contains("400"));
+        let item =
+            Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("t".to_string(), AttributeValue::S(many))]);
+        assert!(s().sanitize(&item, &["pk"]).unwrap_err().to_string().contains("400"));
     }
 
     #[test]
@@ -651,7 +796,11 @@ mod tests {
 
     #[test]
     fn policy_names_and_binary_mode_apply() {
-        let p = Policy::parse("version = 1\nbinary = \"keep\"\n[names]\ndrop = [\"internal notes\"]\nkeep = [\"session_token\"]\n", "t").unwrap();
+        let p = Policy::parse(
+            "version = 1\nbinary = \"keep\"\n[names]\ndrop = [\"internal notes\"]\nkeep = [\"session_token\"]\n",
+            "t",
+        )
+        .unwrap();
         let s = Sanitizer::new(p).unwrap();
         let item = parse_item(&json!({"pk": {"S": "k"}, "internalNotes": {"S": "x"}, "session_token": {"S": "plain"}, "raw": {"B": "/wD+"}})).unwrap();
         let (out, _) = s.sanitize(&item, &["pk"]).unwrap();
@@ -659,5 +808,206 @@ mod tests {
         assert_eq!(out["session_token"], AttributeValue::S("plain".into()));
         assert_eq!(out["raw"], AttributeValue::B(vec![0xff, 0, 0xfe]));
         assert_ne!(s.fingerprint(), Sanitizer::default_policy().fingerprint());
+    }
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
+
+    fn with(policy: &str) -> Sanitizer {
+        let p = Policy::parse(policy, "t.toml").unwrap();
+        let key = p.uses_tokenize().then(|| KEY.to_vec());
+        Sanitizer::build(&p, &p.default, key).unwrap()
+    }
+
+    fn item(j: serde_json::Value) -> Item {
+        parse_item(&j).unwrap()
+    }
+
+    #[test]
+    fn allow_mode_keeps_only_listed_paths_and_keys() {
+        let s = with(
+            r#"version = 1
+mode = "allow"
+[[rule]]
+path = "name"
+action = "allow"
+[[rule]]
+path = "profile.city"
+action = "allow"
+[[rule]]
+path = "messages[*].body"
+action = "allow"
+[[rule]]
+path = "notes"
+action = "keep"
+[[rule]]
+path = "prefs"
+action = "allow"
+"#,
+        );
+        let (out, report) = s
+            .sanitize(
+                &item(json!({
+                    "pk": {"S": "u#1"},
+                    "name": {"S": "Alice, alice@example.com"},
+                    "profile": {"M": {"city": {"S": "Berlin"}, "ssn": {"S": "123-45-6789"}}},
+                    "messages": {"L": [{"M": {"body": {"S": "hi"}, "from": {"S": "x"}}}, {"M": {"body": {"S": "call +44 20 7946 0958"}}}]},
+                    "notes": {"S": "trusted: bob@example.com"},
+                    "prefs": {"M": {"theme": {"S": "dark"}, "api_key": {"S": "k"}}},
+                    "added_later": {"S": "new attribute the app added"}
+                })),
+                &["pk"],
+            )
+            .unwrap();
+        use AttributeValue::*;
+        let mut names: Vec<&String> = out.keys().collect();
+        names.sort();
+        assert_eq!(names, ["messages", "name", "notes", "pk", "prefs", "profile"]);
+        assert_eq!(out["name"], S("Alice, [REDACTED:EMAIL]".into()), "detectors still scan allowed paths");
+        assert_eq!(out["profile"], M(HashMap::from([("city".to_string(), S("Berlin".into()))])));
+        let L(msgs) = &out["messages"] else { panic!() };
+        assert_eq!(msgs[0], M(HashMap::from([("body".to_string(), S("hi".into()))])));
+        assert_eq!(msgs[1], M(HashMap::from([("body".to_string(), S("call [REDACTED:PHONE]".into()))])));
+        assert_eq!(out["notes"], S("trusted: bob@example.com".into()), "keep is exempt from detectors");
+        assert_eq!(
+            out["prefs"],
+            M(HashMap::from([("theme".to_string(), S("dark".into()))])),
+            "name rules still apply below a listed path"
+        );
+        assert!(report.decisions.iter().any(|d| d.path == "added_later" && d.rule == "mode:allow"));
+    }
+
+    #[test]
+    fn every_path_action() {
+        let s = with(
+            r#"version = 1
+[[rule]]
+path = "internal"
+action = "drop"
+[[rule]]
+path = "profile.phone"
+action = "redact"
+[[rule]]
+path = "card"
+action = "mask"
+keep_last = 4
+[[rule]]
+path = "customer_email"
+action = "tokenize"
+[[rule]]
+path = "session_token"
+action = "keep"
+[[rule]]
+path = "**.ssn"
+action = "drop"
+[[rule]]
+path = "code"
+action = "mask"
+keep_first = 2
+"#,
+        );
+        let one = item(json!({
+            "pk": {"S": "a"}, "internal": {"S": "x"}, "profile": {"M": {"phone": {"S": "+1 555"}, "ssn": {"S": "1"}}},
+            "card": {"S": "4111 1111 1111 1234"}, "customer_email": {"S": "alice@example.com"},
+            "session_token": {"N": "500"}, "deep": {"L": [{"M": {"SSN": {"S": "2"}}}]}, "code": {"S": "AB-1234"}
+        }));
+        let (out, report) = s.sanitize(&one, &["pk"]).unwrap();
+        use AttributeValue::*;
+        assert!(!out.contains_key("internal"));
+        assert_eq!(out["profile"], M(HashMap::from([("phone".to_string(), S("[REDACTED:PHONE]".into()))])));
+        assert_eq!(out["card"], S("**** **** **** 1234".into()));
+        assert_eq!(out["code"], S("AB-****".into()));
+        let S(token) = &out["customer_email"] else { panic!() };
+        assert!(token.starts_with("tok_") && token.len() == 24, "{token}");
+        assert_eq!(out["session_token"], N("500".into()), "keep overrides the `token` name rule");
+        assert_eq!(out["deep"], L(vec![M(HashMap::new())]), "`**.ssn` drops at any depth, names normalised");
+        assert!(report.by_rule.contains_key("path:customer_email"));
+        // Deterministic and keyed: the same value gives the same token, another key another token.
+        let two = item(json!({"pk": {"S": "b"}, "customer_email": {"S": "alice@example.com"}}));
+        assert_eq!(s.sanitize(&two, &["pk"]).unwrap().0["customer_email"], S(token.clone()));
+        let p =
+            Policy::parse("version = 1\n[[rule]]\npath = \"customer_email\"\naction = \"tokenize\"\n", "t").unwrap();
+        let other = Sanitizer::build(&p, &p.default, Some(b"another-key-another-key-another-key!!".to_vec())).unwrap();
+        assert_ne!(other.sanitize(&two, &["pk"]).unwrap().0["customer_email"], S(token.clone()));
+    }
+
+    #[test]
+    fn detector_actions_by_rule_and_category() {
+        let s = with(
+            r#"version = 1
+[[rule]]
+detector = "pii.email"
+action = "tokenize"
+[[rule]]
+detector = "pii.card_number"
+action = "mask"
+keep_last = 4
+[[rule]]
+category = "secret"
+action = "drop"
+"#,
+        );
+        let (out, _) = s
+            .sanitize(
+                &item(json!({
+                    "pk": {"S": "a"}, "a": {"S": "mail alice@example.com"}, "b": {"S": "again alice@example.com"},
+                    "card": {"S": "paid with 4111 1111 1111 1111"}, "card_n": {"N": "4111111111111111"},
+                    "log": {"S": "push with ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}, "ok": {"S": "fine"}
+                })),
+                &["pk"],
+            )
+            .unwrap();
+        use AttributeValue::*;
+        let S(a) = &out["a"] else { panic!() };
+        let S(b) = &out["b"] else { panic!() };
+        assert!(a.starts_with("mail [EMAIL:tok_") && a.ends_with(']'), "{a}");
+        assert_eq!(a.trim_start_matches("mail "), b.trim_start_matches("again "), "same email, same token");
+        assert_eq!(out["card"], S("paid with **** **** **** 1111".into()));
+        assert_eq!(out["card_n"], S("************1111".into()));
+        assert!(!out.contains_key("log"), "category secret: drop the value");
+        assert_eq!(out["ok"], S("fine".into()));
+    }
+
+    #[test]
+    fn keys_can_be_tokenized_but_never_dropped() {
+        let s = with("version = 1\n[[rule]]\npath = \"email\"\naction = \"tokenize\"\n");
+        let it = item(json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}, "bio": {"S": "hi"}}));
+        let (out, _) = s.sanitize(&it, &["email", "sk"]).unwrap();
+        let keys = s
+            .sanitize_keys(&Item::from([
+                ("email".to_string(), AttributeValue::S("alice@example.com".into())),
+                ("sk".to_string(), AttributeValue::S("profile".into())),
+            ]))
+            .unwrap();
+        assert_eq!(out["email"], keys["email"], "a REMOVE maps to the same tokenized key");
+        assert_ne!(out["email"], AttributeValue::S("alice@example.com".into()));
+        assert_eq!(out["sk"], AttributeValue::S("profile".into()));
+        // A policy that would mask a key (keys not declared, so check could not see it) fails closed.
+        let bad = with("version = 1\n[[rule]]\npath = \"email\"\naction = \"mask\"\n");
+        assert!(matches!(bad.sanitize(&it, &["email"]), Err(SanitizeError::KeyRule { .. })));
+        // A number key cannot be tokenized without changing its type.
+        let n = item(json!({"email": {"N": "1"}}));
+        assert!(matches!(s.sanitize(&n, &["email"]), Err(SanitizeError::BadKeyType { .. })));
+    }
+
+    #[test]
+    fn custom_detectors_and_missing_keys() {
+        let s = with(
+            r#"version = 1
+[[detector]]
+id = "custom.employee_id"
+name = "Employee id"
+category = "pii"
+label = "EMPLOYEE_ID"
+pattern = '\bEMP-[0-9]{6}\b'
+examples = ["badge EMP-123456"]
+"#,
+        );
+        let (out, _) =
+            s.sanitize(&item(json!({"pk": {"S": "a"}, "t": {"S": "badge EMP-123456 ok"}})), &["pk"]).unwrap();
+        assert_eq!(out["t"], AttributeValue::S("badge [REDACTED:EMPLOYEE_ID] ok".into()));
+        let p = Policy::parse("version = 1\n[[rule]]\npath = \"x\"\naction = \"tokenize\"\n", "t").unwrap();
+        let e = Sanitizer::build(&p, &p.default, None).unwrap_err().to_string();
+        assert!(e.starts_with("SHADOW_TOKEN_KEY:"), "{e}");
+        assert!(super::token_key_from_env(&p, |_| Some("short".into())).is_err());
     }
 }

@@ -20,7 +20,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -29,7 +29,7 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
@@ -79,7 +79,18 @@ fn luhn_complete(prefix: &str, len: usize, rng: &mut Rng) -> String {
             .iter()
             .rev()
             .enumerate()
-            .map(|(i, &x)| if i % 2 == 1 { let y = x * 2; if y > 9 { y - 9 } else { y } } else { x })
+            .map(|(i, &x)| {
+                if i % 2 == 1 {
+                    let y = x * 2;
+                    if y > 9 {
+                        y - 9
+                    } else {
+                        y
+                    }
+                } else {
+                    x
+                }
+            })
             .sum();
         if sum % 10 == 0 {
             return all.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect();
@@ -89,13 +100,15 @@ fn luhn_complete(prefix: &str, len: usize, rng: &mut Rng) -> String {
 }
 
 fn luhn_fail(len: usize, rng: &mut Rng) -> String {
-    let good = luhn_complete(&rng.pick(&["4", "51", "37", "6011"]).to_string(), len, rng);
+    let prefix = *rng.pick(&["4", "51", "37", "6011"]);
+    let good = luhn_complete(prefix, len, rng);
     let last = good.chars().last().unwrap().to_digit(10).unwrap();
     format!("{}{}", &good[..good.len() - 1], (last + 1 + rng.below(8) as u32) % 10)
 }
 
 fn iban(rng: &mut Rng) -> String {
-    let (cc, len) = *rng.pick(&[("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18), ("ES", 24), ("IT", 27), ("CH", 21), ("BE", 16)]);
+    let (cc, len) =
+        *rng.pick(&[("DE", 22), ("GB", 22), ("FR", 27), ("NL", 18), ("ES", 24), ("IT", 27), ("CH", 21), ("BE", 16)]);
     let bban: String = if cc == "GB" || cc == "NL" {
         format!("{}{}", rng.chars(4, UPPER), rng.digits(len - 8))
     } else {
@@ -119,54 +132,190 @@ fn iban(rng: &mut Rng) -> String {
 fn secret(rng: &mut Rng) -> Plant {
     let p = |kind: &'static str, value: String, text: String| Plant { kind, category: "secret", value, text };
     match rng.below(36) {
-        0 => { let v = format!("{}{}", rng.pick(&["AKIA", "ASIA"]), rng.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")); p("aws_access_key_id", v.clone(), format!("aws_access_key_id = {v}")) }
-        1 => { let v = rng.chars(40, B64); p("aws_secret_access_key", v.clone(), format!("AWS_SECRET_ACCESS_KEY={v}")) }
-        2 => { let v = format!("AIza{}", rng.chars(35, URLSAFE)); p("gcp_api_key", v.clone(), format!("maps key {v} in the client")) }
-        3 => { let v = format!("{}==", rng.chars(86, B64)); p("azure_storage_key", v.clone(), format!("DefaultEndpointsProtocol=https;AccountName=acme{};AccountKey={v};EndpointSuffix=core.windows.net", rng.digits(2))) }
-        4 => { let v = format!("dapi{}", rng.chars(32, HEX)); p("databricks", v.clone(), format!("databricks token {v}")) }
-        5 => { let v = format!("dop_v1_{}", rng.chars(64, HEX)); p("digitalocean", v.clone(), format!("DO_TOKEN={v}")) }
-        6 => { let v = format!("{}_{}", rng.pick(&["ghp", "gho", "ghu", "ghs", "ghr"]), rng.chars(36, ALNUM)); p("github", v.clone(), format!("git push with {v} failed")) }
-        7 => { let v = format!("github_pat_{}_{}", rng.chars(22, ALNUM), rng.chars(59, ALNUM)); p("github_pat", v.clone(), format!("token: {v}")) }
-        8 => { let v = format!("glpat-{}", rng.chars(20, URLSAFE)); p("gitlab", v.clone(), format!("CI uses {v}")) }
-        9 => { let v = format!("npm_{}", rng.chars(36, ALNUM)); p("npm", v.clone(), format!("//registry.npmjs.org/:_authToken={v}")) }
-        10 => { let v = format!("pypi-AgEIcHlwaS5vcmc{}", rng.chars(70, URLSAFE)); p("pypi", v.clone(), format!("password = {v}")) }
-        11 => { let v = format!("hvs.{}", rng.chars_var(24, 70, URLSAFE)); p("vault", v.clone(), format!("export VAULT_TOKEN={v}")) }
-        12 => { let v = format!("hf_{}", rng.chars(34, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")); p("huggingface", v.clone(), format!("use {v} to download")) }
-        13 => { let v = format!("sk-proj-{}", rng.chars_var(20, 120, URLSAFE)); p("openai", v.clone(), format!("OPENAI_API_KEY={v}")) }
-        14 => { let v = format!("sk-{}T3BlbkFJ{}", rng.chars(20, ALNUM), rng.chars(20, ALNUM)); p("openai_legacy", v.clone(), format!("key {v} leaked")) }
-        15 => { let v = format!("sk-ant-api03-{}", rng.chars(93, URLSAFE)); p("anthropic", v.clone(), format!("x-api-key: {v}")) }
-        16 => { let v = format!("{}_live_{}", rng.pick(&["sk", "rk"]), rng.chars_var(24, 76, ALNUM)); p("stripe", v.clone(), format!("stripe key {v} rotated")) }
-        17 => { let v = format!("whsec_{}", rng.chars(32, ALNUM)); p("stripe_webhook", v.clone(), format!("webhook secret {v}")) }
-        18 => { let v = format!("xoxb-{}-{}-{}", rng.digits(12), rng.digits(13), rng.chars(24, ALNUM)); p("slack", v.clone(), format!("slack bot {v}")) }
-        19 => { let v = format!("https://hooks.slack.com/services/T{}/B{}/{}", rng.chars(8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), rng.chars(8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), rng.chars(24, ALNUM)); p("slack_webhook", v.clone(), format!("post to {v}")) }
-        20 => { let v = format!("SK{}", rng.chars(32, HEX)); p("twilio", v.clone(), format!("twilio api key {v}")) }
-        21 => { let v = format!("SG.{}.{}", rng.chars(22, URLSAFE), rng.chars(43, URLSAFE)); p("sendgrid", v.clone(), format!("SENDGRID_API_KEY={v}")) }
-        22 => { let v = format!("shpat_{}", rng.chars(32, HEX)); p("shopify", v.clone(), format!("shopify admin token {v}")) }
-        23 => { let v = format!("key-{}", rng.chars(32, HEX)); p("mailgun", v.clone(), format!("mailgun {v}")) }
+        0 => {
+            let v = format!("{}{}", rng.pick(&["AKIA", "ASIA"]), rng.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"));
+            p("aws_access_key_id", v.clone(), format!("aws_access_key_id = {v}"))
+        }
+        1 => {
+            let v = rng.chars(40, B64);
+            p("aws_secret_access_key", v.clone(), format!("AWS_SECRET_ACCESS_KEY={v}"))
+        }
+        2 => {
+            let v = format!("AIza{}", rng.chars(35, URLSAFE));
+            p("gcp_api_key", v.clone(), format!("maps key {v} in the client"))
+        }
+        3 => {
+            let v = format!("{}==", rng.chars(86, B64));
+            p(
+                "azure_storage_key",
+                v.clone(),
+                format!(
+                    "DefaultEndpointsProtocol=https;AccountName=acme{};AccountKey={v};EndpointSuffix=core.windows.net",
+                    rng.digits(2)
+                ),
+            )
+        }
+        4 => {
+            let v = format!("dapi{}", rng.chars(32, HEX));
+            p("databricks", v.clone(), format!("databricks token {v}"))
+        }
+        5 => {
+            let v = format!("dop_v1_{}", rng.chars(64, HEX));
+            p("digitalocean", v.clone(), format!("DO_TOKEN={v}"))
+        }
+        6 => {
+            let v = format!("{}_{}", rng.pick(&["ghp", "gho", "ghu", "ghs", "ghr"]), rng.chars(36, ALNUM));
+            p("github", v.clone(), format!("git push with {v} failed"))
+        }
+        7 => {
+            let v = format!("github_pat_{}_{}", rng.chars(22, ALNUM), rng.chars(59, ALNUM));
+            p("github_pat", v.clone(), format!("token: {v}"))
+        }
+        8 => {
+            let v = format!("glpat-{}", rng.chars(20, URLSAFE));
+            p("gitlab", v.clone(), format!("CI uses {v}"))
+        }
+        9 => {
+            let v = format!("npm_{}", rng.chars(36, ALNUM));
+            p("npm", v.clone(), format!("//registry.npmjs.org/:_authToken={v}"))
+        }
+        10 => {
+            let v = format!("pypi-AgEIcHlwaS5vcmc{}", rng.chars(70, URLSAFE));
+            p("pypi", v.clone(), format!("password = {v}"))
+        }
+        11 => {
+            let v = format!("hvs.{}", rng.chars_var(24, 70, URLSAFE));
+            p("vault", v.clone(), format!("export VAULT_TOKEN={v}"))
+        }
+        12 => {
+            let v = format!("hf_{}", rng.chars(34, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"));
+            p("huggingface", v.clone(), format!("use {v} to download"))
+        }
+        13 => {
+            let v = format!("sk-proj-{}", rng.chars_var(20, 120, URLSAFE));
+            p("openai", v.clone(), format!("OPENAI_API_KEY={v}"))
+        }
+        14 => {
+            let v = format!("sk-{}T3BlbkFJ{}", rng.chars(20, ALNUM), rng.chars(20, ALNUM));
+            p("openai_legacy", v.clone(), format!("key {v} leaked"))
+        }
+        15 => {
+            let v = format!("sk-ant-api03-{}", rng.chars(93, URLSAFE));
+            p("anthropic", v.clone(), format!("x-api-key: {v}"))
+        }
+        16 => {
+            let v = format!("{}_live_{}", rng.pick(&["sk", "rk"]), rng.chars_var(24, 76, ALNUM));
+            p("stripe", v.clone(), format!("stripe key {v} rotated"))
+        }
+        17 => {
+            let v = format!("whsec_{}", rng.chars(32, ALNUM));
+            p("stripe_webhook", v.clone(), format!("webhook secret {v}"))
+        }
+        18 => {
+            let v = format!("xoxb-{}-{}-{}", rng.digits(12), rng.digits(13), rng.chars(24, ALNUM));
+            p("slack", v.clone(), format!("slack bot {v}"))
+        }
+        19 => {
+            let v = format!(
+                "https://hooks.slack.com/services/T{}/B{}/{}",
+                rng.chars(8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                rng.chars(8, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                rng.chars(24, ALNUM)
+            );
+            p("slack_webhook", v.clone(), format!("post to {v}"))
+        }
+        20 => {
+            let v = format!("SK{}", rng.chars(32, HEX));
+            p("twilio", v.clone(), format!("twilio api key {v}"))
+        }
+        21 => {
+            let v = format!("SG.{}.{}", rng.chars(22, URLSAFE), rng.chars(43, URLSAFE));
+            p("sendgrid", v.clone(), format!("SENDGRID_API_KEY={v}"))
+        }
+        22 => {
+            let v = format!("shpat_{}", rng.chars(32, HEX));
+            p("shopify", v.clone(), format!("shopify admin token {v}"))
+        }
+        23 => {
+            let v = format!("key-{}", rng.chars(32, HEX));
+            p("mailgun", v.clone(), format!("mailgun {v}"))
+        }
         24 => {
             let body: Vec<String> = (0..4).map(|_| rng.chars(64, B64)).collect();
             let v = body.join("\n");
-            let kind = rng.pick(&["RSA PRIVATE KEY", "PRIVATE KEY", "OPENSSH PRIVATE KEY", "EC PRIVATE KEY", "PGP PRIVATE KEY BLOCK"]).to_string();
+            let kind = rng
+                .pick(&[
+                    "RSA PRIVATE KEY",
+                    "PRIVATE KEY",
+                    "OPENSSH PRIVATE KEY",
+                    "EC PRIVATE KEY",
+                    "PGP PRIVATE KEY BLOCK",
+                ])
+                .to_string();
             p("private_key", v.clone(), format!("-----BEGIN {kind}-----\n{v}\n-----END {kind}-----"))
         }
         25 => {
             let v = format!("eyJ{}.eyJ{}.{}", rng.chars(20, URLSAFE), rng.chars(40, URLSAFE), rng.chars(43, URLSAFE));
             p("jwt", v.clone(), format!("id_token {v}"))
         }
-        26 => { let v = rng.chars_var(32, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"); p("bearer", v.clone(), format!("Authorization: Bearer {v}")) }
+        26 => {
+            let v = rng.chars_var(32, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+            p("bearer", v.clone(), format!("Authorization: Bearer {v}"))
+        }
         27 => {
             let creds = format!("{}:{}", rng.pick(&["admin", "deploy", "svc"]), rng.chars(12, ALNUM));
             let v = base64::engine::general_purpose::STANDARD.encode(creds);
             p("basic_auth", v.clone(), format!("Authorization: Basic {v}"))
         }
-        28 => { let v = rng.chars(14, ALNUM); p("url_password", v.clone(), format!("{}://app:{v}@db-{}.internal:5432/prod", rng.pick(&["postgres", "mysql", "redis", "mongodb+srv", "amqp"]), rng.digits(2))) }
-        29 => { let v = rng.chars(12, ALNUM); p("connstr_password", v.clone(), format!("Server=sql{};Database=app;User Id=sa;Password={v};", rng.digits(2))) }
-        30 => { let v = rng.chars(50, "abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)"); p("django_secret", v.clone(), format!("SECRET_KEY = '{v}'")) }
-        31 => { let v = format!("{}{}!", rng.chars(8, ALNUM), rng.digits(2)); p("password_assignment", v.clone(), format!("login failed for bob, password={v}")) }
-        32 => { let v = rng.chars(32, ALNUM); p("token_assignment", v.clone(), format!("refresh_token: {v}")) }
-        33 => { let v = format!("sk-svcacct-{}", rng.chars(60, URLSAFE)); p("openai_svcacct", v.clone(), format!("service account key {v}")) }
-        34 => { let v = format!("xapp-1-{}-{}-{}", rng.chars(11, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), rng.digits(13), rng.chars(64, HEX)); p("slack_app", v.clone(), format!("app token {v}")) }
-        _ => { let v = format!("glpat-{}", rng.chars(26, URLSAFE)); p("gitlab", v.clone(), format!("GITLAB_TOKEN={v}")) }
+        28 => {
+            let v = rng.chars(14, ALNUM);
+            p(
+                "url_password",
+                v.clone(),
+                format!(
+                    "{}://app:{v}@db-{}.internal:5432/prod",
+                    rng.pick(&["postgres", "mysql", "redis", "mongodb+srv", "amqp"]),
+                    rng.digits(2)
+                ),
+            )
+        }
+        29 => {
+            let v = rng.chars(12, ALNUM);
+            p(
+                "connstr_password",
+                v.clone(),
+                format!("Server=sql{};Database=app;User Id=sa;Password={v};", rng.digits(2)),
+            )
+        }
+        30 => {
+            let v = rng.chars(50, "abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)");
+            p("django_secret", v.clone(), format!("SECRET_KEY = '{v}'"))
+        }
+        31 => {
+            let v = format!("{}{}!", rng.chars(8, ALNUM), rng.digits(2));
+            p("password_assignment", v.clone(), format!("login failed for bob, password={v}"))
+        }
+        32 => {
+            let v = rng.chars(32, ALNUM);
+            p("token_assignment", v.clone(), format!("refresh_token: {v}"))
+        }
+        33 => {
+            let v = format!("sk-svcacct-{}", rng.chars(60, URLSAFE));
+            p("openai_svcacct", v.clone(), format!("service account key {v}"))
+        }
+        34 => {
+            let v = format!(
+                "xapp-1-{}-{}-{}",
+                rng.chars(11, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+                rng.digits(13),
+                rng.chars(64, HEX)
+            );
+            p("slack_app", v.clone(), format!("app token {v}"))
+        }
+        _ => {
+            let v = format!("glpat-{}", rng.chars(26, URLSAFE));
+            p("gitlab", v.clone(), format!("GITLAB_TOKEN={v}"))
+        }
     }
 }
 
@@ -176,12 +325,45 @@ fn pii(rng: &mut Rng) -> Plant {
     let last = *rng.pick(&["smith", "jones", "garcia", "miller", "davis", "martinez", "lopez", "wilson"]);
     match rng.below(14) {
         0 | 1 => {
-            let v = format!("{first}.{last}{}@{}", rng.digits(2), rng.pick(&["example.com", "mail.example.org", "corp.example.co.uk", "example.io"]));
+            let v = format!(
+                "{first}.{last}{}@{}",
+                rng.digits(2),
+                rng.pick(&["example.com", "mail.example.org", "corp.example.co.uk", "example.io"])
+            );
             p("email", v.clone(), format!("please reply to {v} asap"))
         }
-        2 => { let v = format!("+{} {} {} {}", rng.pick(&["44", "49", "33", "61", "81"]), rng.digits(2), rng.digits(4), rng.digits(4)); p("phone_intl", v.clone(), format!("call me on {v}")) }
-        3 => { let v = format!("({}{}) {}{}-{}", 2 + rng.below(8), rng.digits(2), 2 + rng.below(8), rng.digits(2), rng.digits(4)); p("phone_nanp", v.clone(), format!("phone {v} after 5pm")) }
-        4 => { let v = format!("+1-{}{}-{}{}-{}", 2 + rng.below(8), rng.digits(2), 2 + rng.below(8), rng.digits(2), rng.digits(4)); p("phone_e164", v.clone(), format!("mobile: {v}")) }
+        2 => {
+            let v = format!(
+                "+{} {} {} {}",
+                rng.pick(&["44", "49", "33", "61", "81"]),
+                rng.digits(2),
+                rng.digits(4),
+                rng.digits(4)
+            );
+            p("phone_intl", v.clone(), format!("call me on {v}"))
+        }
+        3 => {
+            let v = format!(
+                "({}{}) {}{}-{}",
+                2 + rng.below(8),
+                rng.digits(2),
+                2 + rng.below(8),
+                rng.digits(2),
+                rng.digits(4)
+            );
+            p("phone_nanp", v.clone(), format!("phone {v} after 5pm"))
+        }
+        4 => {
+            let v = format!(
+                "+1-{}{}-{}{}-{}",
+                2 + rng.below(8),
+                rng.digits(2),
+                2 + rng.below(8),
+                rng.digits(2),
+                rng.digits(4)
+            );
+            p("phone_e164", v.clone(), format!("mobile: {v}"))
+        }
         5 | 6 => {
             let prefix = *rng.pick(&["4", "51", "52", "55", "2221", "6011", "65"]);
             let d = luhn_complete(prefix, 16, rng);
@@ -193,20 +375,41 @@ fn pii(rng: &mut Rng) -> Plant {
             p("card", v.clone(), format!("charged card {v} twice"))
         }
         7 => {
-            let d = luhn_complete(*rng.pick(&["34", "37"]), 15, rng);
+            let prefix = *rng.pick(&["34", "37"]);
+            let d = luhn_complete(prefix, 15, rng);
             let v = format!("{} {} {}", &d[..4], &d[4..10], &d[10..]);
             p("card_amex", v.clone(), format!("amex {v}"))
         }
         8 => {
-            let area = loop { let a = 1 + rng.below(899); if a != 666 { break a; } };
+            let area = loop {
+                let a = 1 + rng.below(899);
+                if a != 666 {
+                    break a;
+                }
+            };
             let v = format!("{area:03}-{:02}-{:04}", 1 + rng.below(99), 1 + rng.below(9999));
             p("ssn", v.clone(), format!("SSN {v} on file"))
         }
-        9 => { let v = iban(rng); p("iban", v.clone(), format!("wire to IBAN {v} today")) }
-        10 => { let v = format!("{}.{}.{}.{}", 11 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254)); p("ipv4", v.clone(), format!("login from {v} blocked")) }
-        11 => { let v = format!("2001:db8:{:x}:{:x}::{:x}", rng.below(65536), rng.below(65536), 1 + rng.below(65535)); p("ipv6", v.clone(), format!("client {v} connected")) }
-        12 => { let v = format!("19{}-{:02}-{:02}", 50 + rng.below(50), 1 + rng.below(12), 1 + rng.below(28)); p("dob_text", v.clone(), format!("DOB: {v}")) }
-        _ => { let v = format!("0{} {} {}", 20 + rng.below(79), rng.digits(4), rng.digits(4)); p("phone_national", v.clone(), format!("landline {v}")) }
+        9 => {
+            let v = iban(rng);
+            p("iban", v.clone(), format!("wire to IBAN {v} today"))
+        }
+        10 => {
+            let v = format!("{}.{}.{}.{}", 11 + rng.below(200), rng.below(256), rng.below(256), 1 + rng.below(254));
+            p("ipv4", v.clone(), format!("login from {v} blocked"))
+        }
+        11 => {
+            let v = format!("2001:db8:{:x}:{:x}::{:x}", rng.below(65536), rng.below(65536), 1 + rng.below(65535));
+            p("ipv6", v.clone(), format!("client {v} connected"))
+        }
+        12 => {
+            let v = format!("19{}-{:02}-{:02}", 50 + rng.below(50), 1 + rng.below(12), 1 + rng.below(28));
+            p("dob_text", v.clone(), format!("DOB: {v}"))
+        }
+        _ => {
+            let v = format!("0{} {} {}", 20 + rng.below(79), rng.digits(4), rng.digits(4));
+            p("phone_national", v.clone(), format!("landline {v}"))
+        }
     }
 }
 
@@ -253,7 +456,8 @@ fn s(v: impl Into<String>) -> AttributeValue {
 /// Places `text` somewhere in `item`: a top-level attribute, nested map, list of messages,
 /// string set, binary, or as a map key (the last two only for single-line values).
 fn place(item: &mut Item, rng: &mut Rng, slot: usize, text: &str) {
-    let attr = format!("{}_{slot}", rng.pick(&["note", "details", "comment", "summary", "payload", "context", "description"]));
+    let attr =
+        format!("{}_{slot}", rng.pick(&["note", "details", "comment", "summary", "payload", "context", "description"]));
     let single_line = !text.contains('\n');
     match rng.below(7) {
         0 => {
@@ -265,7 +469,10 @@ fn place(item: &mut Item, rng: &mut Rng, slot: usize, text: &str) {
         2 => {
             let msgs = vec![
                 AttributeValue::M(HashMap::from([("role".into(), s("user")), ("content".into(), s(text))])),
-                AttributeValue::M(HashMap::from([("role".into(), s("assistant")), ("content".into(), s("Thanks, looking into it."))])),
+                AttributeValue::M(HashMap::from([
+                    ("role".into(), s("assistant")),
+                    ("content".into(), s("Thanks, looking into it.")),
+                ])),
             ];
             item.insert(attr, AttributeValue::L(msgs));
         }
@@ -290,7 +497,10 @@ fn place(item: &mut Item, rng: &mut Rng, slot: usize, text: &str) {
 /// Attributes whose *names* make them sensitive, with harmless-looking values.
 fn named_pii(rng: &mut Rng) -> (String, AttributeValue, Plant) {
     let (name, value) = match rng.below(6) {
-        0 => ("date_of_birth".to_string(), format!("{}/{}/19{}", 1 + rng.below(12), 1 + rng.below(28), 50 + rng.below(50))),
+        0 => (
+            "date_of_birth".to_string(),
+            format!("{}/{}/19{}", 1 + rng.below(12), 1 + rng.below(28), 50 + rng.below(50)),
+        ),
         1 => ("passportNumber".to_string(), format!("{}{}", rng.chars(1, UPPER), rng.digits(8))),
         2 => ("drivers_license".to_string(), format!("{}{}", rng.chars(1, UPPER), rng.digits(7))),
         3 => ("tax_id".to_string(), format!("{}-{}", rng.digits(2), rng.digits(7))),
@@ -311,7 +521,10 @@ pub fn corpus(seed: u64, n: usize) -> Vec<Labeled> {
             let mut item = Item::new();
             item.insert("pk".into(), s(format!("{shape}#{i}")));
             item.insert("sk".into(), s(rng.pick(&["META", "PROFILE", "v1", "2026-11-25"]).to_string()));
-            item.insert("created_at".into(), s(format!("2026-11-{:02}T10:{:02}:00Z", 1 + rng.below(28), rng.below(60))));
+            item.insert(
+                "created_at".into(),
+                s(format!("2026-11-{:02}T10:{:02}:00Z", 1 + rng.below(28), rng.below(60))),
+            );
             item.insert("count".into(), AttributeValue::N(rng.below(10_000).to_string()));
             item.insert("active".into(), AttributeValue::Bool(rng.below(2) == 0));
             let mut plants = Vec::new();
@@ -411,7 +624,11 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
-    fn ratio(m: &BTreeMap<String, (usize, usize)>, category: Option<&str>, cats: &HashMap<String, &'static str>) -> f64 {
+    fn ratio(
+        m: &BTreeMap<String, (usize, usize)>,
+        category: Option<&str>,
+        cats: &HashMap<String, &'static str>,
+    ) -> f64 {
         let (a, b) = m
             .iter()
             .filter(|(k, _)| category.is_none_or(|c| cats.get(*k).copied() == Some(c)))
@@ -482,7 +699,8 @@ mod tests {
         let b = corpus(7, 50);
         assert_eq!(a.len(), 50);
         assert!(a.iter().zip(&b).all(|(x, y)| x.item == y.item && x.plants == y.plants));
-        let kinds: std::collections::HashSet<&str> = corpus(1, 500).iter().flat_map(|l| l.plants.iter().map(|p| p.kind)).collect();
+        let kinds: std::collections::HashSet<&str> =
+            corpus(1, 500).iter().flat_map(|l| l.plants.iter().map(|p| p.kind)).collect();
         assert!(kinds.len() > 50, "{}", kinds.len());
     }
 

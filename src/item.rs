@@ -41,10 +41,7 @@ impl fmt::Display for ItemError {
 impl std::error::Error for ItemError {}
 
 fn err(path: &str, reason: impl Into<String>) -> ItemError {
-    ItemError {
-        path: path.to_string(),
-        reason: reason.into(),
-    }
+    ItemError { path: path.to_string(), reason: reason.into() }
 }
 
 pub(crate) fn child_path(parent: &str, name: &str) -> String {
@@ -58,10 +55,7 @@ pub(crate) fn child_path(parent: &str, name: &str) -> String {
 /// Parses one item in DynamoDB JSON (`{"pk":{"S":"u1"},"n":{"N":"1"}}`).
 pub fn parse_item(json: &Value) -> Result<Item, ItemError> {
     let Value::Object(map) = json else {
-        return Err(err(
-            "",
-            format!("expected a JSON object (an item), found {}", kind(json)),
-        ));
+        return Err(err("", format!("expected a JSON object (an item), found {}", kind(json))));
     };
     let mut item = Item::with_capacity(map.len());
     for (name, v) in map {
@@ -73,51 +67,28 @@ pub fn parse_item(json: &Value) -> Result<Item, ItemError> {
 /// Parses one attribute value in DynamoDB JSON, e.g. `{"S":"x"}`.
 pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeValue, ItemError> {
     if depth > MAX_DEPTH + 1 {
-        return Err(err(
-            path,
-            format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
-        ));
+        return Err(err(path, format!("nested deeper than DynamoDB's {MAX_DEPTH} levels")));
     }
     let Value::Object(obj) = json else {
-        return Err(err(
-            path,
-            format!(
-                "expected a typed value like {{\"S\": ...}}, found {}",
-                kind(json)
-            ),
-        ));
+        return Err(err(path, format!("expected a typed value like {{\"S\": ...}}, found {}", kind(json))));
     };
     if obj.len() != 1 {
-        return Err(err(
-            path,
-            format!(
-                "a typed value has exactly one type key, found {}",
-                obj.len()
-            ),
-        ));
+        return Err(err(path, format!("a typed value has exactly one type key, found {}", obj.len())));
     }
     let (ty, v) = obj.iter().next().expect("len checked");
     let want_str = |v: &Value| -> Result<String, ItemError> {
-        v.as_str()
-            .map(str::to_string)
-            .ok_or_else(|| err(path, format!("`{ty}` must be a string, found {}", kind(v))))
+        v.as_str().map(str::to_string).ok_or_else(|| err(path, format!("`{ty}` must be a string, found {}", kind(v))))
     };
     let want_list = |v: &Value| -> Result<Vec<String>, ItemError> {
         let Value::Array(a) = v else {
-            return Err(err(
-                path,
-                format!("`{ty}` must be an array, found {}", kind(v)),
-            ));
+            return Err(err(path, format!("`{ty}` must be an array, found {}", kind(v))));
         };
         a.iter()
             .enumerate()
             .map(|(i, e)| {
-                e.as_str().map(str::to_string).ok_or_else(|| {
-                    err(
-                        path,
-                        format!("`{ty}` element {i} must be a string, found {}", kind(e)),
-                    )
-                })
+                e.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| err(path, format!("`{ty}` element {i} must be a string, found {}", kind(e))))
             })
             .collect()
     };
@@ -134,12 +105,9 @@ pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeVa
             AttributeValue::N(n)
         }
         "B" => AttributeValue::B(b64(&want_str(v)?, "`B`")?),
-        "BOOL" => AttributeValue::Bool(v.as_bool().ok_or_else(|| {
-            err(
-                path,
-                format!("`BOOL` must be true or false, found {}", kind(v)),
-            )
-        })?),
+        "BOOL" => AttributeValue::Bool(
+            v.as_bool().ok_or_else(|| err(path, format!("`BOOL` must be true or false, found {}", kind(v))))?,
+        ),
         "NULL" => match v {
             Value::Bool(true) => AttributeValue::Null(true),
             _ => return Err(err(path, "`NULL` must be true")),
@@ -152,18 +120,10 @@ pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeVa
             }
             AttributeValue::Ns(ns)
         }
-        "BS" => AttributeValue::Bs(
-            want_list(v)?
-                .iter()
-                .map(|s| b64(s, "a `BS` element"))
-                .collect::<Result<_, _>>()?,
-        ),
+        "BS" => AttributeValue::Bs(want_list(v)?.iter().map(|s| b64(s, "a `BS` element")).collect::<Result<_, _>>()?),
         "M" => {
             let Value::Object(m) = v else {
-                return Err(err(
-                    path,
-                    format!("`M` must be an object, found {}", kind(v)),
-                ));
+                return Err(err(path, format!("`M` must be an object, found {}", kind(v))));
             };
             let mut out = HashMap::with_capacity(m.len());
             for (k, e) in m {
@@ -173,10 +133,7 @@ pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeVa
         }
         "L" => {
             let Value::Array(a) = v else {
-                return Err(err(
-                    path,
-                    format!("`L` must be an array, found {}", kind(v)),
-                ));
+                return Err(err(path, format!("`L` must be an array, found {}", kind(v))));
             };
             let mut out = Vec::with_capacity(a.len());
             for (i, e) in a.iter().enumerate() {
@@ -187,7 +144,10 @@ pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeVa
         other => {
             // The type tag is part of the format, not user data, but keep it short anyway.
             let shown: String = other.chars().take(8).collect();
-            return Err(err(path, format!("unknown DynamoDB type `{shown}` (expected S, N, B, BOOL, NULL, SS, NS, BS, M or L)")));
+            return Err(err(
+                path,
+                format!("unknown DynamoDB type `{shown}` (expected S, N, B, BOOL, NULL, SS, NS, BS, M or L)"),
+            ));
         }
     })
 }
@@ -241,9 +201,7 @@ pub fn validate_number(n: &str) -> Result<(), String> {
         if s == i || i - s > 6 {
             return Err("not a valid number (bad exponent)".into());
         }
-        exp = n[s..i]
-            .parse::<i64>()
-            .map_err(|_| "not a valid number (bad exponent)".to_string())?;
+        exp = n[s..i].parse::<i64>().map_err(|_| "not a valid number (bad exponent)".to_string())?;
         if neg {
             exp = -exp;
         }
@@ -338,12 +296,7 @@ pub fn value_size(v: &AttributeValue) -> usize {
         AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
         AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
         AttributeValue::Bs(v) => v.iter().map(Vec::len).sum(),
-        AttributeValue::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, v)| k.len() + value_size(v) + 1)
-                .sum::<usize>()
-        }
+        AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| k.len() + value_size(v) + 1).sum::<usize>(),
         AttributeValue::L(l) => 3 + l.iter().map(|v| value_size(v) + 1).sum::<usize>(),
     }
 }
@@ -365,10 +318,7 @@ pub fn validate_item(item: &Item) -> Result<(), ItemError> {
     }
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
-        return Err(err(
-            "",
-            format!("item is {size} bytes, over DynamoDB's 400 KB item limit"),
-        ));
+        return Err(err("", format!("item is {size} bytes, over DynamoDB's 400 KB item limit")));
     }
     Ok(())
 }
@@ -391,10 +341,7 @@ fn validate_value(v: &AttributeValue, path: &str, d: usize) -> Result<(), ItemEr
         }
         AttributeValue::M(m) => {
             if d > MAX_DEPTH {
-                return Err(err(
-                    path,
-                    format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
-                ));
+                return Err(err(path, format!("nested deeper than DynamoDB's {MAX_DEPTH} levels")));
             }
             for (k, e) in m {
                 validate_value(e, &child_path(path, k), d + 1)?;
@@ -403,10 +350,7 @@ fn validate_value(v: &AttributeValue, path: &str, d: usize) -> Result<(), ItemEr
         }
         AttributeValue::L(l) => {
             if d > MAX_DEPTH {
-                return Err(err(
-                    path,
-                    format!("nested deeper than DynamoDB's {MAX_DEPTH} levels"),
-                ));
+                return Err(err(path, format!("nested deeper than DynamoDB's {MAX_DEPTH} levels")));
             }
             for (i, e) in l.iter().enumerate() {
                 validate_value(e, &format!("{path}[{i}]"), d + 1)?;
@@ -486,18 +430,13 @@ mod tests {
         ] {
             assert!(validate_number(bad).is_err(), "{bad}");
         }
-        let item =
-            parse_item(&json!({"n": {"N": "12345678901234567890123456789012345678"}})).unwrap();
-        assert_eq!(
-            item["n"],
-            AttributeValue::N("12345678901234567890123456789012345678".into())
-        );
+        let item = parse_item(&json!({"n": {"N": "12345678901234567890123456789012345678"}})).unwrap();
+        assert_eq!(item["n"], AttributeValue::N("12345678901234567890123456789012345678".into()));
     }
 
     #[test]
     fn parse_errors_name_the_path_and_never_the_value() {
-        let e =
-            parse_item(&json!({"profile": {"M": {"age": {"N": "secret-value-1"}}}})).unwrap_err();
+        let e = parse_item(&json!({"profile": {"M": {"age": {"N": "secret-value-1"}}}})).unwrap_err();
         assert_eq!(e.path, "profile.age");
         assert!(!e.to_string().contains("secret-value-1"));
         let e = parse_item(&json!({"x": {"L": [{"S": "ok"}, {"BOOL": "hunter2"}]}})).unwrap_err();
@@ -520,10 +459,7 @@ mod tests {
         let item = parse_item(&j).unwrap();
         assert_eq!(item.len(), 10);
         assert_eq!(item_to_json(&item), j);
-        assert_eq!(
-            parse_item(&serde_json::from_str(&item_to_line(&item)).unwrap()).unwrap(),
-            item
-        );
+        assert_eq!(parse_item(&serde_json::from_str(&item_to_line(&item)).unwrap()).unwrap(), item);
         validate_item(&item).unwrap();
     }
 
@@ -531,15 +467,9 @@ mod tests {
     fn validate_rejects_what_dynamodb_rejects() {
         let mut item = Item::new();
         item.insert("s".into(), AttributeValue::Ss(vec![]));
-        assert!(validate_item(&item)
-            .unwrap_err()
-            .reason
-            .contains("empty set"));
+        assert!(validate_item(&item).unwrap_err().reason.contains("empty set"));
         item.insert("s".into(), AttributeValue::Ss(vec!["a".into(), "a".into()]));
-        assert!(validate_item(&item)
-            .unwrap_err()
-            .reason
-            .contains("duplicate"));
+        assert!(validate_item(&item).unwrap_err().reason.contains("duplicate"));
         item.insert("s".into(), AttributeValue::S("x".repeat(MAX_ITEM_BYTES)));
         assert!(validate_item(&item).unwrap_err().reason.contains("400"));
         let mut deep = AttributeValue::S("x".into());

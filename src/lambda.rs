@@ -16,14 +16,16 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::engine::{Report, Sanitizer};
+use crate::engine::{BuildError, Report, Sanitizer};
 use crate::item::{key_fingerprint, parse_item, Item};
+use crate::policy::Policy;
 use crate::store::{pad_sequence, ShadowStore, ShadowWrite, WriteOutcome};
 
 /// Runtime settings, read and validated once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub shadow_table: String,
+    /// The shadow table for a single-table policy; a policy with `[tables]` names its own.
+    pub shadow_table: Option<String>,
     pub concurrency: usize,
     pub tombstone_ttl_secs: u64,
     pub max_attempts: u32,
@@ -57,29 +59,110 @@ fn num_var<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
 }
 
 impl Config {
-    /// Reads `SHADOW_TABLE` (required), `SHADOW_CONCURRENCY` (1-256, default 16),
+    /// Reads `SHADOW_TABLE` (required unless the policy has `[tables]`), `SHADOW_CONCURRENCY` (1-256, default 16),
     /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let table = get("SHADOW_TABLE").unwrap_or_default();
-        let valid = (3..=255).contains(&table.len())
-            && table
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        let table = get("SHADOW_TABLE").filter(|t| !t.is_empty());
+        let valid = table.as_ref().is_none_or(|t| {
+            (3..=255).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        });
         if !valid {
             return Err(ConfigError {
                 var: "SHADOW_TABLE",
-                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)"
-                    .into(),
+                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)".into(),
             });
         }
         Ok(Config {
             shadow_table: table,
             concurrency: num_var(&get, "SHADOW_CONCURRENCY", 16, 1, 256)?,
-            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)?
-                * 3600,
+            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)? * 3600,
             max_attempts: num_var(&get, "SHADOW_MAX_ATTEMPTS", 6u32, 1, 20)?,
         })
     }
+}
+
+/// Where records go: one shadow table and sanitizer, or one per source table.
+pub struct Route {
+    pub source_table: Option<String>,
+    pub shadow_table: String,
+    pub sanitizer: Sanitizer,
+}
+
+/// Routes built from a policy at cold start.
+pub struct Routes {
+    routes: Vec<Route>,
+    by_source: HashMap<String, usize>,
+}
+
+/// Why routes could not be built: a missing setting or a sanitizer that cannot compile.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+impl Routes {
+    /// One shadow table for every record.
+    pub fn single(shadow_table: impl Into<String>, sanitizer: Sanitizer) -> Self {
+        Routes {
+            routes: vec![Route { source_table: None, shadow_table: shadow_table.into(), sanitizer }],
+            by_source: HashMap::new(),
+        }
+    }
+
+    /// From a policy: its `[tables.NAME]` sections, or the single-table policy with
+    /// `SHADOW_TABLE`.
+    pub fn from_policy(policy: &Policy, config: &Config, token_key: Option<Vec<u8>>) -> Result<Self, RouteError> {
+        if policy.tables.is_empty() {
+            let Some(shadow) = config.shadow_table.clone() else {
+                return Err(ConfigError {
+                    var: "SHADOW_TABLE",
+                    reason: "must name the shadow table (or give the policy [tables.NAME] sections)".into(),
+                }
+                .into());
+            };
+            return Ok(Self::single(shadow, Sanitizer::build(policy, &policy.default, token_key)?));
+        }
+        let mut routes = Vec::new();
+        let mut by_source = HashMap::new();
+        for (name, table) in &policy.tables {
+            by_source.insert(name.clone(), routes.len());
+            routes.push(Route {
+                source_table: Some(name.clone()),
+                shadow_table: table.shadow.clone().expect("validated by the policy"),
+                sanitizer: Sanitizer::build(policy, table, token_key.clone())?,
+            });
+        }
+        Ok(Routes { routes, by_source })
+    }
+
+    pub fn all(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The route for a record, by the table name in its `eventSourceARN`.
+    fn for_record(&self, raw: &Value) -> Result<usize, String> {
+        if self.by_source.is_empty() {
+            return Ok(0);
+        }
+        let arn = raw.get("eventSourceARN").and_then(Value::as_str).unwrap_or("");
+        let Some(table) = source_table_name(arn) else {
+            return Err("record has no eventSourceARN naming its table; the policy routes by table".into());
+        };
+        self.by_source
+            .get(table)
+            .copied()
+            .ok_or_else(|| format!("no policy section for source table `{table}`: not written (add [tables.{table}])"))
+    }
+}
+
+/// `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL` -> `NAME`.
+pub fn source_table_name(arn: &str) -> Option<&str> {
+    let rest = arn.split_once(":table/")?.1;
+    Some(rest.split('/').next().unwrap_or(rest)).filter(|t| !t.is_empty())
 }
 
 /// An event that cannot be processed at all: Lambda retries the whole batch.
@@ -134,7 +217,8 @@ pub struct BatchResult {
 
 enum Plan {
     Put(Item),
-    Remove,
+    /// The sanitized key of the removed item.
+    Remove(Item),
     Failed(String),
 }
 
@@ -143,45 +227,42 @@ struct Planned {
     seq: String,
     padded: String,
     keys: Item,
+    route: usize,
     plan: Plan,
     unchanged: bool,
 }
 
-/// The stream handler: holds the compiled sanitizer and the store, built once in `main`.
+/// The stream handler: holds the compiled routes and the store, built once in `main`.
 pub struct StreamHandler<S> {
-    sanitizer: Sanitizer,
+    routes: Routes,
     store: S,
     config: Config,
 }
 
 impl<S: ShadowStore> StreamHandler<S> {
-    pub fn new(sanitizer: Sanitizer, store: S, config: Config) -> Self {
-        StreamHandler {
-            sanitizer,
-            store,
-            config,
-        }
+    pub fn new(routes: Routes, store: S, config: Config) -> Self {
+        StreamHandler { routes, store, config }
+    }
+
+    /// A single-table handler writing to `config.shadow_table`.
+    pub fn single(sanitizer: Sanitizer, store: S, config: Config) -> Self {
+        let table = config.shadow_table.clone().expect("single-table handler needs SHADOW_TABLE");
+        Self::new(Routes::single(table, sanitizer), store, config)
     }
 
     pub fn store(&self) -> &S {
         &self.store
     }
 
-    pub fn sanitizer(&self) -> &Sanitizer {
-        &self.sanitizer
+    pub fn routes(&self) -> &Routes {
+        &self.routes
     }
 
     /// Handles one Lambda event. `now` is epoch seconds (tombstone expiry).
     pub async fn handle(&self, event: &Value, now: u64) -> Result<BatchResult, EventError> {
-        let records = event
-            .get("Records")
-            .and_then(Value::as_array)
-            .ok_or(EventError::NoRecords)?;
+        let records = event.get("Records").and_then(Value::as_array).ok_or(EventError::NoRecords)?;
         let started = std::time::Instant::now();
-        let mut summary = BatchSummary {
-            records: records.len() as u64,
-            ..Default::default()
-        };
+        let mut summary = BatchSummary { records: records.len() as u64, ..Default::default() };
         let mut planned = Vec::with_capacity(records.len());
         for (index, raw) in records.iter().enumerate() {
             planned.push(self.plan(index, raw, &mut summary.redactions)?);
@@ -196,7 +277,7 @@ impl<S: ShadowStore> StreamHandler<S> {
                 groups.push(vec![p]);
                 continue;
             }
-            let fp = key_fingerprint(&p.keys);
+            let fp = format!("{}\u{0}{}", p.route, key_fingerprint(&p.keys));
             match by_key.get(&fp) {
                 Some(&g) => groups[g].push(p),
                 None => {
@@ -237,20 +318,11 @@ impl<S: ShadowStore> StreamHandler<S> {
                 }
             }
         }
-        Ok(BatchResult {
-            response,
-            summary,
-            statuses: statuses.into_iter().map(|(_, s, st)| (s, st)).collect(),
-        })
+        Ok(BatchResult { response, summary, statuses: statuses.into_iter().map(|(_, s, st)| (s, st)).collect() })
     }
 
     /// Decodes and sanitizes one record. Only a record with no sequence number is fatal.
-    fn plan(
-        &self,
-        index: usize,
-        raw: &Value,
-        redactions: &mut Report,
-    ) -> Result<Planned, EventError> {
+    fn plan(&self, index: usize, raw: &Value, redactions: &mut Report) -> Result<Planned, EventError> {
         let raw_seq = raw
             .pointer("/dynamodb/SequenceNumber")
             .and_then(Value::as_str)
@@ -261,6 +333,7 @@ impl<S: ShadowStore> StreamHandler<S> {
             seq: raw_seq.clone(),
             padded: String::new(),
             keys: Item::new(),
+            route: 0,
             plan: Plan::Failed(String::new()),
             unchanged: false,
         };
@@ -283,6 +356,14 @@ impl<S: ShadowStore> StreamHandler<S> {
                 return Ok(p);
             }
         }
+        match self.routes.for_record(raw) {
+            Ok(r) => p.route = r,
+            Err(e) => {
+                p.plan = Plan::Failed(e);
+                return Ok(p);
+            }
+        }
+        let sanitizer = &self.routes.routes[p.route].sanitizer;
         let record = match EventRecord::deserialize(raw) {
             Ok(r) => r,
             Err(_) => {
@@ -295,25 +376,18 @@ impl<S: ShadowStore> StreamHandler<S> {
             "INSERT" | "MODIFY" => {
                 let new_image: &Item = record.change.new_image.inner();
                 if new_image.is_empty() {
-                    let view = record
-                        .change
-                        .stream_view_type
-                        .as_ref()
-                        .map_or("unknown".to_string(), |v| v.to_string());
+                    let view = record.change.stream_view_type.as_ref().map_or("unknown".to_string(), |v| v.to_string());
                     Plan::Failed(format!(
                         "{} record has no NewImage (stream view type {view}); the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES",
                         record.event_name
                     ))
                 } else {
-                    match self.sanitizer.sanitize(new_image, &key_names) {
+                    match sanitizer.sanitize(new_image, &key_names) {
                         Err(e) => Plan::Failed(format!("cannot sanitize NewImage: {e}")),
                         Ok((item, report)) => {
                             let old: &Item = record.change.old_image.inner();
                             if record.event_name == "MODIFY" && !old.is_empty() {
-                                p.unchanged = self
-                                    .sanitizer
-                                    .sanitize(old, &key_names)
-                                    .is_ok_and(|(o, _)| o == item);
+                                p.unchanged = sanitizer.sanitize(old, &key_names).is_ok_and(|(o, _)| o == item);
                             }
                             redactions.absorb_counts(&report);
                             Plan::Put(item)
@@ -321,48 +395,43 @@ impl<S: ShadowStore> StreamHandler<S> {
                     }
                 }
             }
-            "REMOVE" => Plan::Remove,
+            // The tombstone's key goes through the policy too (a tokenized key maps to the
+            // same shadow item its INSERT wrote).
+            "REMOVE" => match sanitizer.sanitize_keys(&p.keys) {
+                Ok(k) => Plan::Remove(k),
+                Err(e) => Plan::Failed(format!("cannot sanitize Keys: {e}")),
+            },
             _ => Plan::Failed("unknown eventName (expected INSERT, MODIFY or REMOVE)".into()),
         };
         Ok(p)
     }
 
-    async fn apply_group(
-        &self,
-        group: Vec<Planned>,
-        now: u64,
-    ) -> Vec<(usize, String, Status, bool)> {
-        let first_bad = group
-            .iter()
-            .position(|p| matches!(p.plan, Plan::Failed(_)))
-            .unwrap_or(group.len());
+    async fn apply_group(&self, group: Vec<Planned>, now: u64) -> Vec<(usize, String, Status, bool)> {
+        let first_bad = group.iter().position(|p| matches!(p.plan, Plan::Failed(_))).unwrap_or(group.len());
         let mut out = Vec::with_capacity(group.len());
         let mut group = group.into_iter();
         let applicable: Vec<Planned> = group.by_ref().take(first_bad).collect();
         if let Some(last) = applicable.last() {
+            let route = &self.routes.routes[last.route];
             if applicable.iter().all(|p| p.unchanged) {
-                out.extend(
-                    applicable
-                        .iter()
-                        .map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)),
-                );
+                out.extend(applicable.iter().map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)));
             } else {
                 let write = match &last.plan {
                     Plan::Put(item) => ShadowWrite::upsert(
                         item.clone(),
                         last.keys.keys().cloned().collect(),
                         last.padded.clone(),
-                        self.sanitizer.fingerprint(),
+                        route.sanitizer.fingerprint(),
                     ),
-                    Plan::Remove => ShadowWrite::tombstone(
-                        last.keys.clone(),
+                    Plan::Remove(keys) => ShadowWrite::tombstone(
+                        keys.clone(),
                         last.padded.clone(),
                         now + self.config.tombstone_ttl_secs,
-                        self.sanitizer.fingerprint(),
+                        route.sanitizer.fingerprint(),
                     ),
                     Plan::Failed(_) => unreachable!("applicable records are not failed"),
                 };
-                let result = self.store.put(&self.config.shadow_table, &write).await;
+                let result = self.store.put(&route.shadow_table, &write).await;
                 let n = applicable.len();
                 for (i, p) in applicable.iter().enumerate() {
                     let status = match &result {
@@ -379,9 +448,7 @@ impl<S: ShadowStore> StreamHandler<S> {
         for (i, p) in group.enumerate() {
             let status = match (i, p.plan) {
                 (0, Plan::Failed(reason)) => Status::Failed(reason),
-                _ => Status::Failed(
-                    "an earlier record for the same key failed; retried in order".into(),
-                ),
+                _ => Status::Failed("an earlier record for the same key failed; retried in order".into()),
             };
             out.push((p.index, p.seq, status, false));
         }
@@ -412,6 +479,7 @@ fn describe_malformed(raw: &Value) -> String {
 mod tests {
     use super::*;
     use crate::item::AttributeValue;
+    use crate::policy::Policy;
     use crate::store::{MemoryStore, DELETED_ATTR, SEQ_ATTR};
     use serde_json::json;
 
@@ -420,7 +488,7 @@ mod tests {
     }
 
     fn handler() -> StreamHandler<MemoryStore> {
-        StreamHandler::new(Sanitizer::default_policy(), MemoryStore::default(), cfg())
+        StreamHandler::single(Sanitizer::default_policy(), MemoryStore::default(), cfg())
     }
 
     fn rec(name: &str, seq: &str, pk: &str, new: Option<Value>, old: Option<Value>) -> Value {
@@ -444,16 +512,16 @@ mod tests {
     }
 
     fn failures(r: &BatchResult) -> Vec<String> {
-        r.response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone().unwrap())
-            .collect()
+        r.response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect()
     }
 
     #[test]
     fn config_is_validated_naming_the_variable() {
-        let e = Config::from_env(|_| None).unwrap_err();
+        // Without SHADOW_TABLE a single-table policy has nowhere to write.
+        let no_table = Config::from_env(|_| None).unwrap();
+        let e = Routes::from_policy(&Policy::default(), &no_table, None).err().unwrap();
+        assert!(e.to_string().starts_with("SHADOW_TABLE:"), "{e}");
+        let e = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| "a b".to_string())).unwrap_err();
         assert_eq!(e.var, "SHADOW_TABLE");
         let e = Config::from_env(|k| match k {
             "SHADOW_TABLE" => Some("shadow".into()),
@@ -486,22 +554,13 @@ mod tests {
         let a = h.store().get("shadow", &key("a")).unwrap();
         assert_eq!(a["note"], AttributeValue::S("mail [REDACTED:EMAIL]".into()));
         assert!(!a.contains_key("api_key"));
-        assert_eq!(
-            a[SEQ_ATTR],
-            AttributeValue::S(format!("{:0>40}", "100000000000000000001"))
-        );
+        assert_eq!(a[SEQ_ATTR], AttributeValue::S(format!("{:0>40}", "100000000000000000001")));
         let b = h.store().get("shadow", &key("b")).unwrap();
         assert_eq!(b[DELETED_ATTR], AttributeValue::Bool(true));
-        assert_eq!(
-            b[crate::store::EXPIRES_ATTR],
-            AttributeValue::N((1_000 + 72 * 3600).to_string())
-        );
+        assert_eq!(b[crate::store::EXPIRES_ATTR], AttributeValue::N((1_000 + 72 * 3600).to_string()));
         assert_eq!(r.summary.written, 1);
         assert_eq!(r.summary.deleted, 1);
-        assert_eq!(
-            r.summary.coalesced, 1,
-            "b's insert was carried by its tombstone"
-        );
+        assert_eq!(r.summary.coalesced, 1, "b's insert was carried by its tombstone");
         assert_eq!(r.summary.write_requests, 2);
         // Replay: everything is stale, nothing changes, nothing fails.
         let r2 = h.handle(&ev, 2_000).await.unwrap();
@@ -512,10 +571,7 @@ mod tests {
         let old = json!({"Records": [rec("INSERT", "100000000000000000002", "b", Some(img("b", "hi")), None)]});
         let r3 = h.handle(&old, 3_000).await.unwrap();
         assert_eq!(r3.statuses[0].1, Status::Stale);
-        assert_eq!(
-            h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR],
-            AttributeValue::Bool(true)
-        );
+        assert_eq!(h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
     }
 
     #[tokio::test]
@@ -533,43 +589,25 @@ mod tests {
             rec("INSERT", "200000000000000000004", "b", Some(img("b", "ok")), None),
         ]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(
-            failures(&r),
-            ["200000000000000000002", "200000000000000000003"]
-        );
-        let Status::Failed(reason) = &r.statuses[1].1 else {
-            panic!()
-        };
+        assert_eq!(failures(&r), ["200000000000000000002", "200000000000000000003"]);
+        let Status::Failed(reason) = &r.statuses[1].1 else { panic!() };
         assert!(reason.contains("KEYS_ONLY"), "{reason}");
         // The prefix before the failure was applied; the record after it was not.
-        assert_eq!(
-            h.store().get("shadow", &key("a")).unwrap()["note"],
-            AttributeValue::S("v1".into())
-        );
-        assert_eq!(
-            h.store().get("shadow", &key("b")).unwrap()["note"],
-            AttributeValue::S("ok".into())
-        );
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["note"], AttributeValue::S("v1".into()));
+        assert_eq!(h.store().get("shadow", &key("b")).unwrap()["note"], AttributeValue::S("ok".into()));
     }
 
     #[tokio::test]
     async fn write_failures_report_every_unapplied_record_of_that_key() {
         let h = handler();
-        h.store()
-            .failing_keys
-            .lock()
-            .unwrap()
-            .push(key_fingerprint(&key("a")));
+        h.store().failing_keys.lock().unwrap().push(key_fingerprint(&key("a")));
         let ev = json!({"Records": [
             rec("INSERT", "300000000000000000001", "a", Some(img("a", "v1")), None),
             rec("INSERT", "300000000000000000002", "b", Some(img("b", "v1")), None),
             rec("MODIFY", "300000000000000000003", "a", Some(img("a", "v2")), None),
         ]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(
-            failures(&r),
-            ["300000000000000000001", "300000000000000000003"]
-        );
+        assert_eq!(failures(&r), ["300000000000000000001", "300000000000000000003"]);
         assert!(h.store().get("shadow", &key("a")).is_none());
         assert!(h.store().get("shadow", &key("b")).is_some());
     }
@@ -589,32 +627,17 @@ mod tests {
         wrong_type["dynamodb"]["NewImage"] = json!({"pk": {"S": "b"}, "flag": {"BOOL": "hunter2"}});
         let ev = json!({"Records": [bad_number, wrong_type, rec("INSERT", "400000000000000000003", "c", Some(img("c", "ok")), None)]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(
-            failures(&r),
-            ["400000000000000000001", "400000000000000000002"]
-        );
+        assert_eq!(failures(&r), ["400000000000000000001", "400000000000000000002"]);
         for (_, st) in &r.statuses[..2] {
             let Status::Failed(reason) = st else { panic!() };
-            assert!(
-                !reason.contains("secret-123") && !reason.contains("hunter2"),
-                "{reason}"
-            );
-            assert!(
-                reason.contains("`n`") || reason.contains("`flag`"),
-                "{reason}"
-            );
+            assert!(!reason.contains("secret-123") && !reason.contains("hunter2"), "{reason}");
+            assert!(reason.contains("`n`") || reason.contains("`flag`"), "{reason}");
         }
         assert!(h.store().get("shadow", &key("c")).is_some());
         // No sequence number: the batch as a whole is refused.
         let ev = json!({"Records": [{"eventName": "INSERT", "dynamodb": {}}]});
-        assert!(matches!(
-            h.handle(&ev, 0).await,
-            Err(EventError::Unidentifiable { index: 0 })
-        ));
-        assert_eq!(
-            h.handle(&json!({"foo": 1}), 0).await.unwrap_err(),
-            EventError::NoRecords
-        );
+        assert!(matches!(h.handle(&ev, 0).await, Err(EventError::Unidentifiable { index: 0 })));
+        assert_eq!(h.handle(&json!({"foo": 1}), 0).await.unwrap_err(), EventError::NoRecords);
     }
 
     #[tokio::test]
@@ -623,20 +646,76 @@ mod tests {
         let v1 = json!({"pk": {"S": "a"}, "name": {"S": "Alice"}, "session_token": {"S": "t1"}});
         let v2 = json!({"pk": {"S": "a"}, "name": {"S": "Alice"}, "session_token": {"S": "t2"}});
         let v3 = json!({"pk": {"S": "a"}, "name": {"S": "Alicia"}, "session_token": {"S": "t2"}});
-        h.handle(&json!({"Records": [rec("INSERT", "500000000000000000001", "a", Some(v1.clone()), None)]}), 0).await.unwrap();
+        h.handle(&json!({"Records": [rec("INSERT", "500000000000000000001", "a", Some(v1.clone()), None)]}), 0)
+            .await
+            .unwrap();
         let puts = h.store().puts.load(std::sync::atomic::Ordering::Relaxed);
-        let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000002", "a", Some(v2.clone()), Some(v1))]}), 0).await.unwrap();
+        let r = h
+            .handle(&json!({"Records": [rec("MODIFY", "500000000000000000002", "a", Some(v2.clone()), Some(v1))]}), 0)
+            .await
+            .unwrap();
         assert_eq!(r.statuses[0].1, Status::Unchanged);
-        assert_eq!(
-            h.store().puts.load(std::sync::atomic::Ordering::Relaxed),
-            puts,
-            "no write issued"
-        );
-        let r = h.handle(&json!({"Records": [rec("MODIFY", "500000000000000000003", "a", Some(v3), Some(v2))]}), 0).await.unwrap();
+        assert_eq!(h.store().puts.load(std::sync::atomic::Ordering::Relaxed), puts, "no write issued");
+        let r = h
+            .handle(&json!({"Records": [rec("MODIFY", "500000000000000000003", "a", Some(v3), Some(v2))]}), 0)
+            .await
+            .unwrap();
         assert_eq!(r.statuses[0].1, Status::Written);
-        assert_eq!(
-            h.store().get("shadow", &key("a")).unwrap()["name"],
-            AttributeValue::S("Alicia".into())
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["name"], AttributeValue::S("Alicia".into()));
+    }
+
+    #[tokio::test]
+    async fn a_remove_of_a_tokenized_key_tombstones_the_same_shadow_item() {
+        let p = Policy::parse("version = 1\n[[rule]]\npath = \"pk\"\naction = \"tokenize\"\n", "t").unwrap();
+        let hmac_key = Some(b"0123456789abcdef0123456789abcdef".to_vec());
+        let routes = Routes::from_policy(&p, &cfg(), hmac_key).unwrap();
+        let h = StreamHandler::new(routes, MemoryStore::default(), cfg());
+        let email = "alice@example.com";
+        let ins = rec("INSERT", "600000000000000000001", email, Some(img(email, "hello")), None);
+        h.handle(&json!({"Records": [ins]}), 0).await.unwrap();
+        assert_eq!(h.store().len("shadow"), 1);
+        assert!(h.store().get("shadow", &key(email)).is_none(), "the raw email is not the shadow key");
+        let r = h
+            .handle(&json!({"Records": [rec("REMOVE", "600000000000000000002", email, None, None)]}), 0)
+            .await
+            .unwrap();
+        assert_eq!(r.statuses[0].1, Status::Deleted);
+        assert_eq!(h.store().len("shadow"), 1, "the tombstone replaced the tokenized item, no second item");
+        let token = h.routes().all()[0].sanitizer.sanitize_keys(&key(email)).unwrap();
+        assert_eq!(h.store().get("shadow", &token).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+    }
+
+    #[tokio::test]
+    async fn several_tables_route_by_source_and_unknown_tables_fail_closed() {
+        let p = Policy::parse(
+            "version = 1\n[tables.users]\nshadow = \"users-shadow\"\n[tables.orders]\nshadow = \"orders-shadow\"\nmode = \"allow\"\n[[tables.orders.rule]]\npath = \"note\"\naction = \"allow\"\n",
+            "t",
+        )
+        .unwrap();
+        let config = Config::from_env(|_| None).unwrap();
+        let h = StreamHandler::new(Routes::from_policy(&p, &config, None).unwrap(), MemoryStore::default(), config);
+        let arn = |t: &str| format!("arn:aws:dynamodb:us-east-1:123456789012:table/{t}/stream/2026-01-01T00:00:00.000");
+        let mut a = rec("INSERT", "700000000000000000001", "k", Some(img("k", "for users")), None);
+        a["eventSourceARN"] = json!(arn("users"));
+        let mut b = rec(
+            "INSERT",
+            "700000000000000000002",
+            "k",
+            Some(json!({"pk": {"S": "k"}, "note": {"S": "for orders"}, "extra": {"S": "x"}})),
+            None,
         );
+        b["eventSourceARN"] = json!(arn("orders"));
+        let mut c = rec("INSERT", "700000000000000000003", "k", Some(img("k", "unknown")), None);
+        c["eventSourceARN"] = json!(arn("payments"));
+        let r = h.handle(&json!({"Records": [a, b, c]}), 0).await.unwrap();
+        assert_eq!(failures(&r), ["700000000000000000003"]);
+        let Status::Failed(reason) = &r.statuses[2].1 else { panic!() };
+        assert!(reason.contains("`payments`"), "{reason}");
+        assert_eq!(h.store().get("users-shadow", &key("k")).unwrap()["note"], AttributeValue::S("for users".into()));
+        let o = h.store().get("orders-shadow", &key("k")).unwrap();
+        assert_eq!(o["note"], AttributeValue::S("for orders".into()));
+        assert!(!o.contains_key("extra"), "allow mode for orders");
+        assert_eq!(h.store().len("payments-shadow"), 0);
+        assert_eq!(source_table_name(&arn("a.b-c_d")), Some("a.b-c_d"));
     }
 }

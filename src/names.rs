@@ -27,12 +27,8 @@ pub fn tokenize(name: &str) -> Vec<String> {
             let next = chars.get(i + 1).copied();
             // camelCase boundary, or the last capital of an acronym before a word: "APIKey" -> API|Key.
             let boundary = (prev.is_lowercase() && c.is_uppercase())
-                || (prev.is_uppercase()
-                    && c.is_uppercase()
-                    && next.is_some_and(char::is_lowercase))
-                || (prev.is_ascii_digit() != c.is_ascii_digit()
-                    && c.is_alphabetic()
-                    && prev.is_ascii_digit());
+                || (prev.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase))
+                || (prev.is_ascii_digit() != c.is_ascii_digit() && c.is_alphabetic() && prev.is_ascii_digit());
             if boundary {
                 tokens.push(std::mem::take(&mut cur));
             }
@@ -252,10 +248,7 @@ impl NameRules {
         let last = tokens.last()?;
         for &(suffix, phrase) in COMPACT_SUFFIXES {
             if last.len() > suffix.len() && last.ends_with(suffix) {
-                return Some(NameMatch {
-                    phrase,
-                    category: "secret",
-                });
+                return Some(NameMatch { phrase, category: "secret" });
             }
         }
         for k in (1..=tokens.len().min(4)).rev() {
@@ -276,13 +269,8 @@ mod tests {
 
     #[test]
     fn tokenizes_every_naming_style_the_same() {
-        for n in [
-            "stripeSecretKey",
-            "STRIPE_SECRET_KEY",
-            "stripe-secret-key",
-            "Stripe Secret Key",
-            "stripe.secret.key",
-        ] {
+        for n in ["stripeSecretKey", "STRIPE_SECRET_KEY", "stripe-secret-key", "Stripe Secret Key", "stripe.secret.key"]
+        {
             assert_eq!(tokenize(n), ["stripe", "secret", "key"], "{n}");
         }
         assert_eq!(tokenize("X-Api-Key"), ["x", "api", "key"]);

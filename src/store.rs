@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
+use aws_sdk_dynamodb::types::{AttributeValue as SdkValue, ReturnConsumedCapacity};
 
 use crate::item::{key_fingerprint, AttributeValue, Item};
 
@@ -32,9 +32,7 @@ pub const SEQ_WIDTH: usize = 40;
 /// 38-digit numbers, so it is stored as a string that sorts like the number.
 pub fn pad_sequence(seq: &str) -> Result<String, String> {
     if seq.is_empty() || seq.len() > SEQ_WIDTH || !seq.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "SequenceNumber must be 1 to {SEQ_WIDTH} decimal digits"
-        ));
+        return Err(format!("SequenceNumber must be 1 to {SEQ_WIDTH} decimal digits"));
     }
     Ok(format!("{seq:0>width$}", width = SEQ_WIDTH))
 }
@@ -52,19 +50,10 @@ pub struct ShadowWrite {
 
 impl ShadowWrite {
     /// The sanitized image of an INSERT or MODIFY.
-    pub fn upsert(
-        mut sanitized: Item,
-        key_names: Vec<String>,
-        seq: String,
-        fingerprint: &str,
-    ) -> Self {
+    pub fn upsert(mut sanitized: Item, key_names: Vec<String>, seq: String, fingerprint: &str) -> Self {
         sanitized.insert(SEQ_ATTR.into(), AttributeValue::S(seq.clone()));
         sanitized.insert(POLICY_ATTR.into(), AttributeValue::S(fingerprint.into()));
-        ShadowWrite {
-            item: sanitized,
-            seq,
-            key_names,
-        }
+        ShadowWrite { item: sanitized, seq, key_names }
     }
 
     /// A tombstone for a REMOVE: the key and metadata only.
@@ -73,16 +62,9 @@ impl ShadowWrite {
         let mut item = keys;
         item.insert(SEQ_ATTR.into(), AttributeValue::S(seq.clone()));
         item.insert(DELETED_ATTR.into(), AttributeValue::Bool(true));
-        item.insert(
-            EXPIRES_ATTR.into(),
-            AttributeValue::N(expires_at.to_string()),
-        );
+        item.insert(EXPIRES_ATTR.into(), AttributeValue::N(expires_at.to_string()));
         item.insert(POLICY_ATTR.into(), AttributeValue::S(fingerprint.into()));
-        ShadowWrite {
-            item,
-            seq,
-            key_names,
-        }
+        ShadowWrite { item, seq, key_names }
     }
 
     pub fn is_tombstone(&self) -> bool {
@@ -90,10 +72,7 @@ impl ShadowWrite {
     }
 
     fn keys(&self) -> Item {
-        self.key_names
-            .iter()
-            .filter_map(|k| self.item.get(k).map(|v| (k.clone(), v.clone())))
-            .collect()
+        self.key_names.iter().filter_map(|k| self.item.get(k).map(|v| (k.clone(), v.clone()))).collect()
     }
 }
 
@@ -117,11 +96,7 @@ pub struct StoreError {
 /// Where shadow items go.
 pub trait ShadowStore: Send + Sync {
     /// Puts `write.item` unless the table holds the same or a newer sequence for that key.
-    fn put(
-        &self,
-        table: &str,
-        write: &ShadowWrite,
-    ) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
+    fn put(&self, table: &str, write: &ShadowWrite) -> impl Future<Output = Result<WriteOutcome, StoreError>> + Send;
 }
 
 /// The condition every shadow write carries.
@@ -133,38 +108,44 @@ pub const GUARD: &str = "attribute_not_exists(#seq) OR #seq < :seq";
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     requests: std::sync::Arc<AtomicU64>,
+    /// Write capacity consumed, in thousandths of a unit (as DynamoDB reports it).
+    milli_wcu: std::sync::Arc<AtomicU64>,
 }
 
 impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client) -> Self {
-        DynamoStore {
-            client,
-            requests: Default::default(),
-        }
+        DynamoStore { client, requests: Default::default(), milli_wcu: Default::default() }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
     }
 
-    /// PutItem calls issued so far (for benchmarks).
+    /// PutItem calls issued so far (for metrics and benchmarks).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Write capacity units consumed so far, as reported by DynamoDB.
+    pub fn consumed_wcu(&self) -> f64 {
+        self.milli_wcu.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+
+    fn add_capacity(&self, c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>) {
+        if let Some(units) = c.and_then(|c| c.capacity_units()) {
+            self.milli_wcu.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        }
     }
 }
 
 /// Converts an item for the SDK.
 pub fn to_sdk(item: &Item) -> HashMap<String, SdkValue> {
-    item.iter()
-        .map(|(k, v)| (k.clone(), SdkValue::from(v.clone())))
-        .collect()
+    item.iter().map(|(k, v)| (k.clone(), SdkValue::from(v.clone()))).collect()
 }
 
 /// Converts an SDK item back; `None` if the SDK reports a type this build does not know.
 pub fn from_sdk(item: &HashMap<String, SdkValue>) -> Option<Item> {
-    item.iter()
-        .map(|(k, v)| Some((k.clone(), from_sdk_value(v)?)))
-        .collect()
+    item.iter().map(|(k, v)| Some((k.clone(), from_sdk_value(v)?))).collect()
 }
 
 fn from_sdk_value(v: &SdkValue) -> Option<AttributeValue> {
@@ -194,18 +175,20 @@ impl ShadowStore for DynamoStore {
             .condition_expression(GUARD)
             .expression_attribute_names("#seq", SEQ_ATTR)
             .expression_attribute_values(":seq", SdkValue::S(write.seq.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
         match res {
-            Ok(_) => Ok(WriteOutcome::Applied),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
+            Ok(out) => {
+                self.add_capacity(out.consumed_capacity());
+                Ok(WriteOutcome::Applied)
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+                // DynamoDB bills a failed condition as a write; the error does not say how much.
+                self.milli_wcu.fetch_add(1000, Ordering::Relaxed);
                 Ok(WriteOutcome::Stale)
             }
-            Err(e) => Err(StoreError {
-                code: error_code(&e),
-            }),
+            Err(e) => Err(StoreError { code: error_code(&e) }),
         }
     }
 }
@@ -235,20 +218,11 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     pub fn get(&self, table: &str, keys: &Item) -> Option<Item> {
-        self.tables
-            .lock()
-            .unwrap()
-            .get(table)?
-            .get(&key_fingerprint(keys))
-            .cloned()
+        self.tables.lock().unwrap().get(table)?.get(&key_fingerprint(keys)).cloned()
     }
 
     pub fn len(&self, table: &str) -> usize {
-        self.tables
-            .lock()
-            .unwrap()
-            .get(table)
-            .map_or(0, HashMap::len)
+        self.tables.lock().unwrap().get(table).map_or(0, HashMap::len)
     }
 
     pub fn is_empty(&self, table: &str) -> bool {
@@ -261,9 +235,7 @@ impl ShadowStore for MemoryStore {
         self.puts.fetch_add(1, Ordering::Relaxed);
         let fp = key_fingerprint(&write.keys());
         if self.failing_keys.lock().unwrap().contains(&fp) {
-            return Err(StoreError {
-                code: "InjectedFault".into(),
-            });
+            return Err(StoreError { code: "InjectedFault".into() });
         }
         let mut tables = self.tables.lock().unwrap();
         let t = tables.entry(table.to_string()).or_default();
@@ -298,27 +270,13 @@ mod tests {
     async fn memory_store_guards_like_dynamodb() {
         let s = MemoryStore::default();
         let keys = Item::from([("pk".to_string(), AttributeValue::S("k".into()))]);
-        let w = |seq: &str| {
-            ShadowWrite::upsert(
-                keys.clone(),
-                vec!["pk".into()],
-                pad_sequence(seq).unwrap(),
-                "fp",
-            )
-        };
+        let w = |seq: &str| ShadowWrite::upsert(keys.clone(), vec!["pk".into()], pad_sequence(seq).unwrap(), "fp");
         assert_eq!(s.put("t", &w("200")).await.unwrap(), WriteOutcome::Applied);
         assert_eq!(s.put("t", &w("200")).await.unwrap(), WriteOutcome::Stale);
         assert_eq!(s.put("t", &w("100")).await.unwrap(), WriteOutcome::Stale);
         let t = ShadowWrite::tombstone(keys.clone(), pad_sequence("300").unwrap(), 1, "fp");
         assert_eq!(s.put("t", &t).await.unwrap(), WriteOutcome::Applied);
-        assert_eq!(
-            s.put("t", &w("250")).await.unwrap(),
-            WriteOutcome::Stale,
-            "no resurrection"
-        );
-        assert_eq!(
-            s.get("t", &keys).unwrap()[DELETED_ATTR],
-            AttributeValue::Bool(true)
-        );
+        assert_eq!(s.put("t", &w("250")).await.unwrap(), WriteOutcome::Stale, "no resurrection");
+        assert_eq!(s.get("t", &keys).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
     }
 }

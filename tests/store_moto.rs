@@ -4,15 +4,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_dynamodb::Client;
 use dynamo_shadow::item::{parse_item, AttributeValue, Item};
 use dynamo_shadow::lambda::{Config, Status};
-use dynamo_shadow::store::{
-    from_sdk, pad_sequence, to_sdk, ShadowWrite, WriteOutcome, DELETED_ATTR, SEQ_ATTR,
-};
+use dynamo_shadow::store::{from_sdk, pad_sequence, to_sdk, ShadowWrite, WriteOutcome, DELETED_ATTR, SEQ_ATTR};
 use dynamo_shadow::{DynamoStore, Sanitizer, ShadowStore, StreamHandler};
 use serde_json::json;
 
@@ -27,9 +23,7 @@ async fn client() -> Option<Client> {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "test"))
         .load()
         .await;
     Some(Client::new(&conf))
@@ -40,43 +34,20 @@ async fn create_table(c: &Client, name: &str) {
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
+            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
         )
         .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
+            AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::S).build().unwrap(),
         )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
+        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().unwrap())
         .send()
         .await
         .expect("create table");
 }
 
 fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{prefix}-{nanos}")
 }
 
@@ -85,14 +56,7 @@ async fn get(c: &Client, table: &str, pk: &str, sk: &str) -> Option<Item> {
         ("pk".to_string(), AttributeValue::S(pk.into())),
         ("sk".to_string(), AttributeValue::S(sk.into())),
     ]);
-    let out = c
-        .get_item()
-        .table_name(table)
-        .set_key(Some(to_sdk(&key)))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
+    let out = c.get_item().table_name(table).set_key(Some(to_sdk(&key))).consistent_read(true).send().await.unwrap();
     out.item().map(|i| from_sdk(i).expect("known types"))
 }
 
@@ -110,23 +74,12 @@ async fn conditional_writes_are_idempotent_and_stale_proof() {
     }))
     .unwrap();
     let keys = vec!["pk".to_string(), "sk".to_string()];
-    let w = |seq: &str| {
-        ShadowWrite::upsert(item.clone(), keys.clone(), pad_sequence(seq).unwrap(), "fp")
-    };
+    let w = |seq: &str| ShadowWrite::upsert(item.clone(), keys.clone(), pad_sequence(seq).unwrap(), "fp");
 
-    assert_eq!(
-        store
-            .put(&table, &w("200000000000000000000"))
-            .await
-            .unwrap(),
-        WriteOutcome::Applied
-    );
+    assert_eq!(store.put(&table, &w("200000000000000000000")).await.unwrap(), WriteOutcome::Applied);
     let stored = get(&c, &table, "u#1", "p").await.unwrap();
     let mut expected = item.clone();
-    expected.insert(
-        SEQ_ATTR.into(),
-        AttributeValue::S(pad_sequence("200000000000000000000").unwrap()),
-    );
+    expected.insert(SEQ_ATTR.into(), AttributeValue::S(pad_sequence("200000000000000000000").unwrap()));
     expected.insert("_shadow_policy".into(), AttributeValue::S("fp".into()));
     // Sets come back in any order: compare them sorted; everything else exactly.
     let norm = |mut i: Item| {
@@ -139,28 +92,10 @@ async fn conditional_writes_are_idempotent_and_stale_proof() {
         }
         i
     };
-    assert_eq!(
-        norm(stored),
-        norm(expected),
-        "values round-trip exactly (numbers as written, sets as sets)"
-    );
+    assert_eq!(norm(stored), norm(expected), "values round-trip exactly (numbers as written, sets as sets)");
 
-    assert_eq!(
-        store
-            .put(&table, &w("200000000000000000000"))
-            .await
-            .unwrap(),
-        WriteOutcome::Stale,
-        "replay"
-    );
-    assert_eq!(
-        store
-            .put(&table, &w("199999999999999999999"))
-            .await
-            .unwrap(),
-        WriteOutcome::Stale,
-        "older"
-    );
+    assert_eq!(store.put(&table, &w("200000000000000000000")).await.unwrap(), WriteOutcome::Stale, "replay");
+    assert_eq!(store.put(&table, &w("199999999999999999999")).await.unwrap(), WriteOutcome::Stale, "older");
     let tomb = ShadowWrite::tombstone(
         HashMap::from([
             ("pk".to_string(), AttributeValue::S("u#1".into())),
@@ -170,24 +105,14 @@ async fn conditional_writes_are_idempotent_and_stale_proof() {
         4_000_000_000,
         "fp",
     );
+    assert_eq!(store.put(&table, &tomb).await.unwrap(), WriteOutcome::Applied);
     assert_eq!(
-        store.put(&table, &tomb).await.unwrap(),
-        WriteOutcome::Applied
-    );
-    assert_eq!(
-        store
-            .put(&table, &w("300000000000000000000"))
-            .await
-            .unwrap(),
+        store.put(&table, &w("300000000000000000000")).await.unwrap(),
         WriteOutcome::Stale,
         "a numerically smaller sequence with more digits padding"
     );
     let after = get(&c, &table, "u#1", "p").await.unwrap();
-    assert_eq!(
-        after[DELETED_ATTR],
-        AttributeValue::Bool(true),
-        "no resurrection"
-    );
+    assert_eq!(after[DELETED_ATTR], AttributeValue::Bool(true), "no resurrection");
     assert_eq!(after.len(), 6);
     assert_eq!(store.requests(), 5);
 }
@@ -198,25 +123,17 @@ async fn handler_applies_a_real_batch_and_failures_stay_per_key() {
     let table = unique("handler");
     create_table(&c, &table).await;
     let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| table.clone())).unwrap();
-    let h = StreamHandler::new(
-        Sanitizer::default_policy(),
-        DynamoStore::new(c.clone()),
-        config,
-    );
+    let h = StreamHandler::single(Sanitizer::default_policy(), DynamoStore::new(c.clone()), config);
     let event: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("events/mixed-batch.json").unwrap()).unwrap();
     let r = h.handle(&event, 1_700_000_000).await.unwrap();
     assert!(r.response.batch_item_failures.is_empty());
-    assert_eq!(
-        r.summary.write_requests, 4,
-        "7 records over 4 keys: one write per key"
-    );
+    assert_eq!(r.summary.write_requests, 4, "7 records over 4 keys: one write per key");
     let user = get(&c, &table, "USER#1001", "PROFILE").await.unwrap();
     assert_eq!(user["plan"], AttributeValue::S("enterprise".into()));
     assert!(!user.contains_key("api_key") && !user.contains_key("session_token"));
     let planted: Vec<String> =
-        serde_json::from_str(&std::fs::read_to_string("events/planted-secrets.json").unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string("events/planted-secrets.json").unwrap()).unwrap();
     let dump = format!("{user:?}");
     assert!(planted.iter().all(|p| !dump.contains(p.as_str())));
 
@@ -231,20 +148,12 @@ async fn handler_applies_a_real_batch_and_failures_stay_per_key() {
                       "SequenceNumber": "900000000000000000002", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"}}
     ]});
     let r = h.handle(&bad, 0).await.unwrap();
-    let failed: Vec<_> = r
-        .response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone().unwrap())
-        .collect();
+    let failed: Vec<_> = r.response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
     assert_eq!(failed, ["900000000000000000001"]);
     assert!(
         matches!(&r.statuses[0].1, Status::Failed(reason) if reason.contains("ValidationException")),
         "{:?}",
         r.statuses[0]
     );
-    assert_eq!(
-        get(&c, &table, "OK#1", "x").await.unwrap()["v"],
-        AttributeValue::S("fine".into())
-    );
+    assert_eq!(get(&c, &table, "OK#1", "x").await.unwrap()["v"], AttributeValue::S("fine".into()));
 }

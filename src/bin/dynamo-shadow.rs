@@ -5,16 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dynamo_shadow::engine::token_key_from_env;
 use dynamo_shadow::item::{item_to_line, parse_item};
 use dynamo_shadow::names::NameRules;
 use dynamo_shadow::{Policy, Sanitizer};
 
 #[derive(Parser)]
-#[command(
-    name = "dynamo-shadow",
-    version,
-    about = "Keep a redacted shadow copy of a DynamoDB table for LLM workloads"
-)]
+#[command(name = "dynamo-shadow", version, about = "Keep a redacted shadow copy of a DynamoDB table for LLM workloads")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,6 +39,9 @@ enum Command {
         /// Write each decision (line, path, rule id, action; never a value) to stderr as JSON Lines.
         #[arg(long)]
         explain: bool,
+        /// With a policy that has [tables.NAME] sections: the source table whose section applies.
+        #[arg(long)]
+        table: Option<String>,
     },
     /// Check policy files: every mistake is reported as FILE:LINE:COLUMN: problem, exit code 1.
     ///
@@ -59,6 +59,22 @@ enum Command {
     ///   dynamo-shadow rules
     #[command(verbatim_doc_comment)]
     Rules,
+    /// Measure recall and decoys kept on the generated, labeled corpus (see src/eval.rs).
+    ///
+    /// Example:
+    ///   dynamo-shadow eval --items 4000 --seed 20261125
+    #[command(verbatim_doc_comment)]
+    Eval {
+        /// Number of items to generate.
+        #[arg(long, default_value_t = 4000)]
+        items: usize,
+        /// Corpus seed.
+        #[arg(long, default_value_t = 20_261_125)]
+        seed: u64,
+        /// Policy file (TOML); the built-in default policy without it.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
 }
 
 fn load_policy(path: Option<&PathBuf>) -> Result<Policy, String> {
@@ -71,10 +87,21 @@ fn load_policy(path: Option<&PathBuf>) -> Result<Policy, String> {
     }
 }
 
-fn sanitize(policy: Option<PathBuf>, keys: Vec<String>, explain: bool) -> ExitCode {
-    let sanitizer = match load_policy(policy.as_ref())
-        .and_then(|p| Sanitizer::new(p).map_err(|e| e.to_string()))
-    {
+/// The sanitizer the Lambda would use for `table` (the tokenization key from the same variable).
+fn sanitizer_for(policy: Option<&PathBuf>, table: Option<&str>) -> Result<Sanitizer, String> {
+    let policy = load_policy(policy)?;
+    let key = token_key_from_env(&policy, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let section = match (table, policy.tables.is_empty()) {
+        (None, true) => &policy.default,
+        (Some(t), false) => policy.tables.get(t).ok_or_else(|| format!("the policy has no [tables.{t}] section"))?,
+        (None, false) => return Err("the policy has [tables.NAME] sections: choose one with --table NAME".into()),
+        (Some(_), true) => return Err("--table needs a policy with [tables.NAME] sections".into()),
+    };
+    Sanitizer::build(&policy, section, key).map_err(|e| e.to_string())
+}
+
+fn sanitize(policy: Option<PathBuf>, keys: Vec<String>, explain: bool, table: Option<String>) -> ExitCode {
+    let sanitizer = match sanitizer_for(policy.as_ref(), table.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -163,11 +190,7 @@ fn rules() -> ExitCode {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let _ = writeln!(out, "{:<32} {:<8} NAME", "ID", "CATEGORY");
     for r in s.detectors().rules() {
-        let _ = writeln!(
-            out,
-            "{:<32} {:<8} {}",
-            r.spec.id, r.spec.category, r.spec.name
-        );
+        let _ = writeln!(out, "{:<32} {:<8} {}", r.spec.id, r.spec.category, r.spec.name);
     }
     for (phrase, cat) in NameRules::phrases() {
         let _ = writeln!(
@@ -181,14 +204,55 @@ fn rules() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn eval(items: usize, seed: u64, policy: Option<PathBuf>) -> ExitCode {
+    let sanitizer = match sanitizer_for(policy.as_ref(), None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let corpus = dynamo_shadow::eval::corpus(seed, items);
+    let start = std::time::Instant::now();
+    let r = dynamo_shadow::eval::evaluate(&sanitizer, &corpus);
+    let secs = start.elapsed().as_secs_f64();
+    println!("{:<34} {:>8} {:>8} {:>8}", "planted kind", "caught", "planted", "recall");
+    let mut by_cat: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (kind, (c, p)) in &r.secrets {
+        println!("{kind:<34} {c:>8} {p:>8} {:>8.4}", *c as f64 / *p as f64);
+        let cat = kind.split(':').next().unwrap_or("");
+        let e = by_cat.entry(cat).or_default();
+        e.0 += c;
+        e.1 += p;
+    }
+    println!();
+    println!("{:<34} {:>8} {:>8} {:>8}", "decoy kind", "kept", "planted", "kept");
+    for (kind, (k, p)) in &r.decoys {
+        println!("{kind:<34} {k:>8} {p:>8} {:>8.4}", *k as f64 / *p as f64);
+    }
+    println!();
+    for (cat, (c, p)) in &by_cat {
+        println!("recall {cat:<8} {:.4} ({c}/{p})", *c as f64 / *p as f64);
+    }
+    let kept: usize = r.decoys.values().map(|v| v.0).sum();
+    let decoys: usize = r.decoys.values().map(|v| v.1).sum();
+    println!("recall overall  {:.4} ({} planted)", r.recall(), r.planted());
+    println!("decoys kept     {:.4} ({kept}/{decoys})", r.decoys_kept());
+    println!(
+        "invalid outputs {} of {} items; failed items {}; {:.0} items/s",
+        r.invalid_outputs,
+        r.items,
+        r.failed_items,
+        r.items as f64 / secs
+    );
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Sanitize {
-            policy,
-            keys,
-            explain,
-        } => sanitize(policy, keys, explain),
+        Command::Sanitize { policy, keys, explain, table } => sanitize(policy, keys, explain, table),
         Command::Check { files } => check(files),
         Command::Rules => rules(),
+        Command::Eval { items, seed, policy } => eval(items, seed, policy),
     }
 }

@@ -5,27 +5,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
-use dynamo_shadow::lambda::{BatchSummary, Config};
-use dynamo_shadow::{DynamoStore, Policy, Sanitizer, StreamHandler};
+use dynamo_shadow::engine::token_key_from_env;
+use dynamo_shadow::lambda::{BatchSummary, Config, Routes};
+use dynamo_shadow::{DynamoStore, Policy, StreamHandler};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
 /// The policy: `SHADOW_POLICY_FILE` (a path bundled with the function), else
 /// `SHADOW_POLICY` (inline TOML), else the built-in default.
 fn load_policy() -> Result<Policy, String> {
-    let file = std::env::var("SHADOW_POLICY_FILE")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let inline = std::env::var("SHADOW_POLICY")
-        .ok()
-        .filter(|s| !s.is_empty());
+    let file = std::env::var("SHADOW_POLICY_FILE").ok().filter(|s| !s.is_empty());
+    let inline = std::env::var("SHADOW_POLICY").ok().filter(|s| !s.is_empty());
     match (file, inline) {
-        (Some(_), Some(_)) => {
-            Err("SHADOW_POLICY_FILE and SHADOW_POLICY are both set: choose one".into())
-        }
+        (Some(_), Some(_)) => Err("SHADOW_POLICY_FILE and SHADOW_POLICY are both set: choose one".into()),
         (Some(path), None) => {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("SHADOW_POLICY_FILE: cannot read {path}: {e}"))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("SHADOW_POLICY_FILE: cannot read {path}: {e}"))?;
             Policy::parse(&text, &path).map_err(|e| e.to_string())
         }
         (None, Some(text)) => Policy::parse(&text, "$SHADOW_POLICY").map_err(|e| e.to_string()),
@@ -53,12 +48,14 @@ fn log_summary(s: &BatchSummary) {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let init = || -> Result<(Config, Sanitizer), String> {
+    let init = || -> Result<(Config, Routes), String> {
         let config = Config::from_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
-        let sanitizer = Sanitizer::new(load_policy()?).map_err(|e| e.to_string())?;
-        Ok((config, sanitizer))
+        let policy = load_policy()?;
+        let key = token_key_from_env(&policy, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+        let routes = Routes::from_policy(&policy, &config, key).map_err(|e| e.to_string())?;
+        Ok((config, routes))
     };
-    let (config, sanitizer) = match init() {
+    let (config, routes) = match init() {
         Ok(v) => v,
         Err(e) => {
             // A bad setting or policy fails the init: never run with a half-applied policy.
@@ -71,14 +68,19 @@ async fn main() -> Result<(), Error> {
         .load()
         .await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk));
-    tracing::info!(policy = sanitizer.fingerprint(), rules = sanitizer.detectors().rules().len(), table = %config.shadow_table, "ready");
-    let handler = StreamHandler::new(sanitizer, store, config);
+    for r in routes.all() {
+        tracing::info!(
+            policy = r.sanitizer.fingerprint(),
+            rules = r.sanitizer.detectors().rules().len(),
+            source = r.source_table.as_deref().unwrap_or("*"),
+            shadow = %r.shadow_table,
+            "ready"
+        );
+    }
+    let handler = StreamHandler::new(routes, store, config);
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         match handler.handle(&event.payload, now).await {
             Ok(result) => {
                 log_summary(&result.summary);
