@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dynamo_shadow::detect::Detectors;
 use dynamo_shadow::eval::corpus;
-use dynamo_shadow::item::{item_to_line, parse_item};
+use dynamo_shadow::item::{item_to_line, parse_item_str};
 use dynamo_shadow::{Policy, Sanitizer};
 
 fn measure(name: &str, lines: &[String], bytes: usize, mut f: impl FnMut(&str)) -> f64 {
@@ -42,21 +42,18 @@ fn main() {
     );
 
     let floor = measure("floor (parse + serialize)", &lines, bytes, |l| {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        black_box(item_to_line(&parse_item(&v).unwrap()));
+        black_box(item_to_line(&parse_item_str(l).unwrap()));
     });
     let full = Sanitizer::default_policy();
     let with = measure("sanitize, all detectors", &lines, bytes, |l| {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        let item = parse_item(&v).unwrap();
+        let item = parse_item_str(l).unwrap();
         black_box(item_to_line(&full.sanitize(&item, &["pk", "sk"]).unwrap().0));
     });
     let mut names_only = Policy::default();
     names_only.default.disable = Detectors::builtin_ids().into_iter().collect();
     let names_only = Sanitizer::new(names_only).unwrap();
     let without = measure("sanitize, name rules only", &lines, bytes, |l| {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap();
-        let item = parse_item(&v).unwrap();
+        let item = parse_item_str(l).unwrap();
         black_box(item_to_line(&names_only.sanitize(&item, &["pk", "sk"]).unwrap().0));
     });
     println!(

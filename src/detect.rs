@@ -1,9 +1,11 @@
 //! Value detectors: secrets and PII inside any string.
 //!
-//! Rules are data (`rules/builtin.toml`, compiled into the binary). All patterns compile once
-//! into one [`RegexSet`], so a clean string costs one pass whatever the number of rules; only
-//! rules the set reports are run again to find their spans, then confirmed by validators
-//! (Luhn, mod-97, address parsing, randomness) and optional context keywords.
+//! Rules are data (`rules/builtin.toml`, compiled into the binary). Every rule declares a
+//! prefilter: literals one of which each match contains, and/or the fewest digits a match
+//! has. All literals compile once into one Aho-Corasick automaton, so a clean string costs
+//! one literal scan and one digit count whatever the number of rules; only the rules whose
+//! prefilter passes run their regex, and candidates are then confirmed by validators (Luhn,
+//! mod-97, address parsing, randomness) and optional context keywords.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -11,7 +13,8 @@ use std::fmt;
 use base64::Engine as _;
 // Byte regexes in ASCII mode: every rule is ASCII, and ASCII classes compile and scan far
 // faster than Unicode ones. Spans are widened to character boundaries before use.
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// The built-in rules file.
@@ -93,6 +96,12 @@ pub struct RuleSpec {
     pub validators: Vec<Validator>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Literals (ASCII case-insensitive), one of which every match contains.
+    #[serde(default)]
+    pub prefilter: Vec<String>,
+    /// The fewest ASCII digits a match contains.
+    #[serde(default)]
+    pub min_digits: Option<usize>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -132,8 +141,15 @@ pub enum RulesError {
 /// All detectors, compiled once.
 #[derive(Debug, Clone)]
 pub struct Detectors {
-    set: RegexSet,
     rules: Vec<Rule>,
+    /// All prefilter literals of all rules.
+    literals: Option<AhoCorasick>,
+    /// Literal pattern index -> rule index.
+    literal_rule: Vec<usize>,
+    /// (rule index, fewest digits), for rules gated by digits.
+    digit_rules: Vec<(usize, usize)>,
+    /// Rules without a prefilter (custom detectors may have none): always run.
+    always: Vec<usize>,
 }
 
 const KEYWORD_WINDOW: usize = 80;
@@ -165,7 +181,10 @@ impl Detectors {
     pub fn compile(specs: Vec<RuleSpec>) -> Result<Self, RulesError> {
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(specs.len());
-        let mut patterns = Vec::with_capacity(specs.len());
+        let mut literals: Vec<String> = Vec::new();
+        let mut literal_rule = Vec::new();
+        let mut digit_rules = Vec::new();
+        let mut always = Vec::new();
         for spec in specs {
             if !seen.insert(spec.id.clone()) {
                 return Err(RulesError::Duplicate(spec.id));
@@ -182,16 +201,67 @@ impl Detectors {
                 .build()
                 .map_err(|e| RulesError::Pattern { id: spec.id.clone(), reason: e.to_string() })?;
             let span_group = regex.capture_names().position(|n| n == Some("s"));
-            patterns.push(pattern);
+            let idx = rules.len();
+            if spec.prefilter.iter().any(|l| l.is_empty() || !l.is_ascii()) {
+                return Err(RulesError::Invalid {
+                    id: spec.id,
+                    reason: "prefilter literals are non-empty ASCII".into(),
+                });
+            }
+            for lit in &spec.prefilter {
+                literals.push(lit.clone());
+                literal_rule.push(idx);
+            }
+            if let Some(d) = spec.min_digits {
+                digit_rules.push((idx, d));
+            }
+            if spec.prefilter.is_empty() && spec.min_digits.is_none() {
+                always.push(idx);
+            }
             rules.push(Rule { placeholder: format!("[REDACTED:{}]", spec.label), spec, regex, span_group });
         }
-        let set = RegexSetBuilder::new(&patterns)
-            .unicode(false)
-            .size_limit(SIZE_LIMIT)
-            .dfa_size_limit(SIZE_LIMIT)
-            .build()
-            .map_err(|e| RulesError::Pattern { id: "(rule set)".into(), reason: e.to_string() })?;
-        Ok(Detectors { set, rules })
+        let literals = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })?,
+            )
+        };
+        Ok(Detectors { rules, literals, literal_rule, digit_rules, always })
+    }
+
+    /// Indexes of the rules whose prefilter passes on `text`, in rule order.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let bytes = text.as_bytes();
+        let mut hit = vec![false; self.rules.len()];
+        let mut any = false;
+        if let Some(ac) = &self.literals {
+            for m in ac.find_overlapping_iter(bytes) {
+                hit[self.literal_rule[m.pattern().as_usize()]] = true;
+                any = true;
+            }
+        }
+        if !self.digit_rules.is_empty() {
+            let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+            for &(idx, min) in &self.digit_rules {
+                if digits >= min {
+                    hit[idx] = true;
+                    any = true;
+                }
+            }
+        }
+        for &idx in &self.always {
+            hit[idx] = true;
+            any = true;
+        }
+        if !any {
+            return Vec::new();
+        }
+        hit.iter().enumerate().filter_map(|(i, h)| h.then_some(i)).collect()
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -201,7 +271,7 @@ impl Detectors {
     /// Confirmed findings in `text`, merged so that no two overlap, in order.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut found = Vec::new();
-        for idx in self.set.matches(text.as_bytes()).iter() {
+        for idx in self.candidates(text) {
             self.find_rule(idx, text, &mut found);
         }
         merge(found)

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -197,7 +198,15 @@ pub struct Sanitizer {
     card_rule: Option<usize>,
     token_key: Option<Vec<u8>>,
     fingerprint: String,
+    /// Name-rule verdicts by attribute name: items of one table repeat the same names.
+    name_cache: Arc<Mutex<HashMap<String, NameVerdict>>>,
 }
+
+/// Why a name is dropped for itself: (rule id, category), or `None` if it is not.
+type NameVerdict = Option<(String, Category)>;
+
+/// Names cached per sanitizer, at most (map keys can be data, so the set is not bounded).
+const NAME_CACHE_MAX: usize = 4096;
 
 impl fmt::Debug for Sanitizer {
     // Never print the token key.
@@ -245,6 +254,7 @@ impl Sanitizer {
             finding_actions,
             card_rule,
             token_key,
+            name_cache: Default::default(),
         })
     }
 
@@ -326,10 +336,7 @@ impl Sanitizer {
         let mut out = self.sanitize_keys(&key_item)?;
         let mut report = Report::default();
         let mut cur = Cursor { segs: Vec::with_capacity(8), steps: Vec::new(), track: !self.table.paths.is_empty() };
-        // Sorted, so decisions and placeholders come out in a stable order.
-        let mut names: Vec<&String> = item.keys().filter(|n| !keys.contains(&n.as_str())).collect();
-        names.sort();
-        for name in names {
+        for name in item.keys().filter(|n| !keys.contains(&n.as_str())) {
             cur.push_name(name);
             if name.starts_with(RESERVED_PREFIX) {
                 self.note(&mut report, &cur, "reserved", Category::Secret, Action::Drop);
@@ -344,6 +351,18 @@ impl Sanitizer {
 
     /// Is this attribute (or map key) name dropped for its name? Returns (rule id, category).
     fn name_rule(&self, name: &str) -> Option<(String, Category)> {
+        if let Some(hit) = self.name_cache.lock().expect("not poisoned").get(name) {
+            return hit.clone();
+        }
+        let verdict = self.name_rule_uncached(name);
+        let mut cache = self.name_cache.lock().expect("not poisoned");
+        if cache.len() < NAME_CACHE_MAX {
+            cache.insert(name.to_string(), verdict.clone());
+        }
+        verdict
+    }
+
+    fn name_rule_uncached(&self, name: &str) -> Option<(String, Category)> {
         let normalized = names::normalize(name);
         if self.table.keep_names.contains(&normalized) {
             return None;
@@ -564,17 +583,14 @@ impl Sanitizer {
                 if depth >= MAX_DEPTH {
                     return Err(too_deep(cur));
                 }
-                // Sorted, so numbered placeholders for redacted keys are deterministic.
-                let mut keys: Vec<&'a String> = m.keys().collect();
-                keys.sort();
                 let mut out: HashMap<String, AttributeValue> = HashMap::with_capacity(m.len());
-                let mut renamed: Vec<(String, AttributeValue)> = Vec::new();
-                for k in keys {
+                let mut renamed: Vec<(&'a String, String, AttributeValue)> = Vec::new();
+                for k in m.keys() {
                     cur.push_name(k);
                     if let Some(v) = self.entry(&m[k], cur, depth + 1, scope, report)? {
                         // Map keys are data too: an email used as a key is redacted like a value.
                         match self.text(k, cur, report) {
-                            Ok(Some(new_key)) => renamed.push((new_key, v)),
+                            Ok(Some(new_key)) => renamed.push((k, new_key, v)),
                             Ok(None) => {
                                 out.insert(k.clone(), v);
                             }
@@ -583,7 +599,9 @@ impl Sanitizer {
                     }
                     cur.pop();
                 }
-                for (base, v) in renamed {
+                // Numbered in the order of the original keys, so the result is deterministic.
+                renamed.sort_by(|a, b| a.0.cmp(b.0));
+                for (_, base, v) in renamed {
                     let mut key = base.clone();
                     let mut n = 2;
                     while out.contains_key(&key) {

@@ -64,6 +64,20 @@ pub fn parse_item(json: &Value) -> Result<Item, ItemError> {
     Ok(item)
 }
 
+/// Parses one item from DynamoDB JSON text. The fast path deserializes straight into the
+/// value tree; only when that fails is the text parsed again to say where it is wrong
+/// (serde's own messages quote the input, ours do not). Numbers, depth and sets are checked
+/// by the sanitizer and [`validate_item`] as on every other path.
+pub fn parse_item_str(text: &str) -> Result<Item, ItemError> {
+    if let Ok(item) = serde_json::from_str::<Item>(text) {
+        return Ok(item);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => parse_item(&v).and_then(|_| Err(err("", "not a valid DynamoDB JSON item"))),
+        Err(e) => Err(err("", format!("invalid JSON at column {}", e.column()))),
+    }
+}
+
 /// Parses one attribute value in DynamoDB JSON, e.g. `{"S":"x"}`.
 pub fn parse_value(json: &Value, path: &str, depth: usize) -> Result<AttributeValue, ItemError> {
     if depth > MAX_DEPTH + 1 {
@@ -248,11 +262,22 @@ fn write_item(out: &mut String, item: &Item) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(k).expect("string"));
+        write_str(out, k);
         out.push(':');
         write_value(out, &item[k]);
     }
     out.push('}');
+}
+
+fn write_str(out: &mut String, s: &str) {
+    // JSON string escaping without an intermediate allocation for the common clean case.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("string"));
+    }
 }
 
 fn write_value(out: &mut String, v: &AttributeValue) {
@@ -271,6 +296,16 @@ fn write_value(out: &mut String, v: &AttributeValue) {
                 write_value(out, e);
             }
             out.push_str("]}");
+        }
+        AttributeValue::S(s) => {
+            out.push_str("{\"S\":");
+            write_str(out, s);
+            out.push('}');
+        }
+        AttributeValue::N(n) => {
+            out.push_str("{\"N\":");
+            write_str(out, n);
+            out.push('}');
         }
         other => out.push_str(&serde_json::to_string(other).expect("scalar serializes")),
     }

@@ -102,6 +102,19 @@ pub trait ShadowStore: Send + Sync {
 /// The condition every shadow write carries.
 pub const GUARD: &str = "attribute_not_exists(#seq) OR #seq < :seq";
 
+/// The SDK configuration every binary and test uses: rustls on ring for HTTPS, the standard
+/// retry mode (exponential backoff with jitter for throttling, 5xx and timeouts) with
+/// `max_attempts`, and the usual environment (region, credentials, `AWS_ENDPOINT_URL*`).
+pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
+        .load()
+        .await
+}
+
 /// DynamoDB via the AWS SDK. Retries (throttling, 5xx, timeouts) are the SDK's, with
 /// backoff, configured on the client in `main`.
 #[derive(Debug, Clone)]
@@ -213,6 +226,9 @@ pub struct MemoryStore {
     tables: Mutex<HashMap<String, HashMap<String, Item>>>,
     /// Key fingerprints whose writes fail (fault injection).
     pub failing_keys: Mutex<Vec<String>>,
+    /// Random faults: (seed state, failures per thousand writes). Some faults fail after
+    /// the write was applied, like a timeout whose request still landed.
+    pub random_faults: Mutex<Option<(crate::eval::Rng, u64)>>,
     pub puts: AtomicU64,
 }
 
@@ -228,6 +244,18 @@ impl MemoryStore {
     pub fn is_empty(&self, table: &str) -> bool {
         self.len(table) == 0
     }
+
+    /// Every item of a table (for model tests).
+    pub fn items(&self, table: &str) -> Vec<Item> {
+        self.tables.lock().unwrap().get(table).map(|t| t.values().cloned().collect()).unwrap_or_default()
+    }
+
+    fn roll_fault(&self) -> Option<bool> {
+        let mut g = self.random_faults.lock().unwrap();
+        let (rng, per_mille) = g.as_mut()?;
+        let per_mille = *per_mille;
+        (rng.below(1000) < per_mille as usize).then(|| rng.below(2) == 0)
+    }
 }
 
 impl ShadowStore for MemoryStore {
@@ -235,6 +263,10 @@ impl ShadowStore for MemoryStore {
         self.puts.fetch_add(1, Ordering::Relaxed);
         let fp = key_fingerprint(&write.keys());
         if self.failing_keys.lock().unwrap().contains(&fp) {
+            return Err(StoreError { code: "InjectedFault".into() });
+        }
+        let fault = self.roll_fault();
+        if fault == Some(false) {
             return Err(StoreError { code: "InjectedFault".into() });
         }
         let mut tables = self.tables.lock().unwrap();
@@ -247,6 +279,10 @@ impl ShadowStore for MemoryStore {
             }
         }
         t.insert(fp, write.item.clone());
+        if fault == Some(true) {
+            // Applied, but the caller sees a failure (a lost response).
+            return Err(StoreError { code: "InjectedFaultAfterWrite".into() });
+        }
         Ok(WriteOutcome::Applied)
     }
 }

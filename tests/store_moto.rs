@@ -21,6 +21,7 @@ async fn client() -> Option<Client> {
         return None;
     };
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(dynamo_shadow::store::sdk_config(3).await.http_client().unwrap())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "test"))

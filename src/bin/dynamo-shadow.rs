@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use dynamo_shadow::engine::token_key_from_env;
-use dynamo_shadow::item::{item_to_line, parse_item};
+use dynamo_shadow::item::{item_to_line, parse_item_str};
 use dynamo_shadow::names::NameRules;
 use dynamo_shadow::{Policy, Sanitizer};
 
@@ -124,15 +124,7 @@ fn sanitize(policy: Option<PathBuf>, keys: Vec<String>, explain: bool, table: Op
         if line.trim().is_empty() {
             continue;
         }
-        // serde_json's syntax errors carry positions, not input text.
-        let json: serde_json::Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("line {n}: invalid JSON at column {}", e.column());
-                return ExitCode::from(2);
-            }
-        };
-        let item = match parse_item(&json) {
+        let item = match parse_item_str(&line) {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("line {n}: {e}");
@@ -146,7 +138,9 @@ fn sanitize(policy: Option<PathBuf>, keys: Vec<String>, explain: bool, table: Op
                 }
                 if explain {
                     let mut err = stderr.lock();
-                    for d in &report.decisions {
+                    let mut decisions = report.decisions.clone();
+                    decisions.sort_by(|a, b| a.path.cmp(&b.path));
+                    for d in &decisions {
                         let _ = writeln!(
                             err,
                             "{}",

@@ -3,8 +3,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_config::retry::RetryConfig;
-use aws_config::BehaviorVersion;
 use dynamo_shadow::engine::token_key_from_env;
 use dynamo_shadow::lambda::{BatchSummary, Config, Routes};
 use dynamo_shadow::{DynamoStore, Policy, StreamHandler};
@@ -45,7 +43,9 @@ fn log_summary(s: &BatchSummary) {
     );
 }
 
-#[tokio::main]
+// One thread: Lambda gives a function one or two vCPUs, writes are I/O-bound and run
+// concurrently as futures, and a single-threaded runtime starts faster in less memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let init = || -> Result<(Config, Routes), String> {
@@ -63,10 +63,7 @@ async fn main() -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts))
-        .load()
-        .await;
+    let sdk = dynamo_shadow::store::sdk_config(config.max_attempts).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk));
     for r in routes.all() {
         tracing::info!(
