@@ -245,12 +245,12 @@ async fn main() {
     assert!(same, "the two paths diverged");
 
     // The same workload against a store with DynamoDB-like latency that serves writes concurrently.
-    let latency = std::time::Duration::from_millis(4);
+    let latency = std::time::Duration::from_millis(3);
     println!("\nsame workload, in-memory store answering each write after {latency:?}, concurrent writes served concurrently:");
     let naive = LatencyStore { inner: MemoryStore::default(), latency };
     let start = Instant::now();
     for r in &records {
-        naive.put("t", &write_of(&sanitizer, r)).await.unwrap();
+        naive.put("mirror-latency", &write_of(&sanitizer, r)).await.unwrap();
     }
     let naive_rps = report(
         "naive",
@@ -258,7 +258,7 @@ async fn main() {
         None,
         start.elapsed().as_secs_f64(),
     );
-    let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| "t".to_string())).unwrap();
+    let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| "mirror-latency".to_string())).unwrap();
     let handler =
         StreamHandler::single(sanitizer.clone(), LatencyStore { inner: MemoryStore::default(), latency }, config);
     let start = Instant::now();
@@ -272,7 +272,8 @@ async fn main() {
         None,
         start.elapsed().as_secs_f64(),
     );
-    let same = strip_seq(naive.inner.items("t")) == strip_seq(handler.store().inner.items("t"));
+    let same =
+        strip_seq(naive.inner.items("mirror-latency")) == strip_seq(handler.store().inner.items("mirror-latency"));
     println!("records/s ratio {:.1}x; final tables identical (content): {same}", ours_rps / naive_rps);
     assert!(same, "the two paths diverged");
 }

@@ -142,10 +142,12 @@ pub enum RulesError {
 #[derive(Debug, Clone)]
 pub struct Detectors {
     rules: Vec<Rule>,
-    /// All prefilter literals of all rules.
-    literals: Option<AhoCorasick>,
-    /// Literal pattern index -> rule index.
-    literal_rule: Vec<usize>,
+    /// Prefilter literals of case-insensitive rules (`(?i)` patterns), matched ignoring ASCII case.
+    literals_ci: Option<AhoCorasick>,
+    literal_rule_ci: Vec<usize>,
+    /// Prefilter literals of case-sensitive rules, matched exactly.
+    literals_cs: Option<AhoCorasick>,
+    literal_rule_cs: Vec<usize>,
     /// (rule index, fewest digits), for rules gated by digits.
     digit_rules: Vec<(usize, usize)>,
     /// Rules without a prefilter (custom detectors may have none): always run.
@@ -181,8 +183,7 @@ impl Detectors {
     pub fn compile(specs: Vec<RuleSpec>) -> Result<Self, RulesError> {
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(specs.len());
-        let mut literals: Vec<String> = Vec::new();
-        let mut literal_rule = Vec::new();
+        let (mut lits_ci, mut rule_ci, mut lits_cs, mut rule_cs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut digit_rules = Vec::new();
         let mut always = Vec::new();
         for spec in specs {
@@ -208,9 +209,16 @@ impl Detectors {
                     reason: "prefilter literals are non-empty ASCII".into(),
                 });
             }
+            // Context keywords are matched ignoring case, so their rules' literals are too.
+            let case_insensitive = spec.pattern.starts_with("(?i)") || !spec.keywords.is_empty();
             for lit in &spec.prefilter {
-                literals.push(lit.clone());
-                literal_rule.push(idx);
+                if case_insensitive {
+                    lits_ci.push(lit.clone());
+                    rule_ci.push(idx);
+                } else {
+                    lits_cs.push(lit.clone());
+                    rule_cs.push(idx);
+                }
             }
             if let Some(d) = spec.min_digits {
                 digit_rules.push((idx, d));
@@ -220,48 +228,51 @@ impl Detectors {
             }
             rules.push(Rule { placeholder: format!("[REDACTED:{}]", spec.label), spec, regex, span_group });
         }
-        let literals = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&literals)
-                    .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })?,
-            )
+        let automaton = |lits: &[String], ci: bool| -> Result<Option<AhoCorasick>, RulesError> {
+            if lits.is_empty() {
+                return Ok(None);
+            }
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(ci)
+                .match_kind(MatchKind::Standard)
+                .build(lits)
+                .map(Some)
+                .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })
         };
-        Ok(Detectors { rules, literals, literal_rule, digit_rules, always })
+        Ok(Detectors {
+            literals_ci: automaton(&lits_ci, true)?,
+            literal_rule_ci: rule_ci,
+            literals_cs: automaton(&lits_cs, false)?,
+            literal_rule_cs: rule_cs,
+            rules,
+            digit_rules,
+            always,
+        })
     }
 
     /// Indexes of the rules whose prefilter passes on `text`, in rule order.
     fn candidates(&self, text: &str) -> Vec<usize> {
         let bytes = text.as_bytes();
-        let mut hit = vec![false; self.rules.len()];
-        let mut any = false;
-        if let Some(ac) = &self.literals {
-            for m in ac.find_overlapping_iter(bytes) {
-                hit[self.literal_rule[m.pattern().as_usize()]] = true;
-                any = true;
+        let mut hit = Hits::new(self.rules.len());
+        for (ac, rule_of) in [(&self.literals_ci, &self.literal_rule_ci), (&self.literals_cs, &self.literal_rule_cs)] {
+            if let Some(ac) = ac {
+                for m in ac.find_overlapping_iter(bytes) {
+                    hit.set(rule_of[m.pattern().as_usize()]);
+                }
             }
         }
         if !self.digit_rules.is_empty() {
-            let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+            let digits = numeric_run_digits(bytes);
             for &(idx, min) in &self.digit_rules {
                 if digits >= min {
-                    hit[idx] = true;
-                    any = true;
+                    hit.set(idx);
                 }
             }
         }
         for &idx in &self.always {
-            hit[idx] = true;
-            any = true;
+            hit.set(idx);
         }
-        if !any {
-            return Vec::new();
-        }
-        hit.iter().enumerate().filter_map(|(i, h)| h.then_some(i)).collect()
+        hit.indexes()
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -319,6 +330,51 @@ impl Detectors {
         }
         out.push_str(&text[last..]);
         Some(out)
+    }
+}
+
+/// The most digits in one run of digits and number separators (` -.()/+`): a card, phone,
+/// SSN or address cannot have more digits than the longest such run. Timestamps split at
+/// `T` and `:` stay short.
+fn numeric_run_digits(bytes: &[u8]) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            cur += 1;
+        } else if !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+') {
+            best = best.max(cur);
+            cur = 0;
+        }
+    }
+    best.max(cur)
+}
+
+/// A set of rule indexes without allocating for the common small rule sets.
+enum Hits {
+    Small(u128),
+    Large(Vec<bool>),
+}
+
+impl Hits {
+    fn new(n: usize) -> Self {
+        if n <= 128 {
+            Hits::Small(0)
+        } else {
+            Hits::Large(vec![false; n])
+        }
+    }
+    fn set(&mut self, i: usize) {
+        match self {
+            Hits::Small(bits) => *bits |= 1 << i,
+            Hits::Large(v) => v[i] = true,
+        }
+    }
+    fn indexes(&self) -> Vec<usize> {
+        match self {
+            Hits::Small(0) => Vec::new(),
+            Hits::Small(bits) => (0..128).filter(|i| bits & (1 << i) != 0).collect(),
+            Hits::Large(v) => v.iter().enumerate().filter_map(|(i, h)| h.then_some(i)).collect(),
+        }
     }
 }
 

@@ -359,8 +359,8 @@ pub fn validate_item(item: &Item) -> Result<(), ItemError> {
 }
 
 fn validate_value(v: &AttributeValue, path: &str, d: usize) -> Result<(), ItemError> {
-    fn unique<T: Ord + Clone>(v: &[T]) -> bool {
-        let mut s = v.to_vec();
+    fn unique<T: Ord>(v: &[T]) -> bool {
+        let mut s: Vec<&T> = v.iter().collect();
         s.sort();
         s.windows(2).all(|w| w[0] != w[1])
     }

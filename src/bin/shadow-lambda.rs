@@ -26,6 +26,26 @@ fn load_policy() -> Result<Policy, String> {
     }
 }
 
+/// Logging as `lambda_runtime`'s default subscriber does it (`AWS_LAMBDA_LOG_LEVEL` or
+/// `RUST_LOG`, `AWS_LAMBDA_LOG_FORMAT=JSON`), except that dependencies never log below DEBUG:
+/// at TRACE the runtime logs each raw event and the SDK request bodies, which hold values.
+fn init_logging() {
+    use lambda_runtime::tracing::subscriber::{fmt, EnvFilter};
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
+    let level = match level.to_ascii_lowercase().as_str() {
+        l @ ("error" | "warn" | "info" | "debug") => l.to_string(),
+        "trace" => "debug,dynamo_shadow=trace,shadow_lambda=trace".to_string(),
+        _ => "info".to_string(),
+    };
+    let collector = fmt().with_target(false).without_time().with_ansi(false).with_env_filter(EnvFilter::new(level));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        collector.json().init()
+    } else {
+        collector.init()
+    }
+}
+
 fn log_summary(s: &BatchSummary) {
     let redactions = serde_json::to_string(&s.redactions.by_rule).unwrap_or_default();
     tracing::info!(
@@ -47,7 +67,7 @@ fn log_summary(s: &BatchSummary) {
 // concurrently as futures, and a single-threaded runtime starts faster in less memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     let init = || -> Result<(Config, Routes), String> {
         let config = Config::from_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
         let policy = load_policy()?;

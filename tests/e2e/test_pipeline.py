@@ -54,7 +54,7 @@ def tables(aws):
 @pytest.fixture
 def emulator(endpoint, tmp_path, tables):
     _, shadow, _ = tables
-    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_LOG_LEVEL": "debug", "RUST_LOG": "debug"}
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_LOG_LEVEL": "trace", "RUST_LOG": "trace"}
     with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
         yield emu
 
