@@ -424,9 +424,13 @@ fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
         Validator::Ipv4 => {
             let before = text[..start].chars().next_back();
             let after = &text[end..];
-            span.parse::<std::net::Ipv4Addr>().is_ok()
-                && !matches!(before, Some('.') | Some('0'..='9'))
-                && !(after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit()))
+            // `Chrome/120.0.0.0` is a product version, not an address (`http://10.0.0.1` is).
+            let product_version =
+                text[..start].strip_suffix('/').is_some_and(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()));
+            // Part of a longer dotted number (`1.2.3.4.5`) is a version or OID, not an address.
+            let dotted_tail = after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit());
+            let dotted_head = matches!(before, Some('.') | Some('0'..='9'));
+            span.parse::<std::net::Ipv4Addr>().is_ok() && !(dotted_head || dotted_tail || product_version)
         }
         Validator::Ipv6 => {
             let groups: Vec<&str> = span.split(':').filter(|g| !g.is_empty()).collect();

@@ -416,7 +416,18 @@ fn pii(rng: &mut Rng) -> Plant {
 fn decoy(rng: &mut Rng) -> Plant {
     let p = |kind: &'static str, value: String| Plant { kind, category: "decoy", text: value.clone(), value };
     match rng.below(22) {
-        0 => p("uuid", format!("{}-{}-4{}-{}{}-{}", rng.chars(8, HEX), rng.chars(4, HEX), rng.chars(3, HEX), rng.pick(&["8", "9", "a", "b"]), rng.chars(3, HEX), rng.chars(12, HEX))),
+        0 => p(
+            "uuid",
+            format!(
+                "{}-{}-4{}-{}{}-{}",
+                rng.chars(8, HEX),
+                rng.chars(4, HEX),
+                rng.chars(3, HEX),
+                rng.pick(&["8", "9", "a", "b"]),
+                rng.chars(3, HEX),
+                rng.chars(12, HEX)
+            ),
+        ),
         1 => p("md5", rng.chars(32, HEX)),
         2 => p("sha1", rng.chars(40, HEX)),
         3 => p("sha256", rng.chars(64, HEX)),
@@ -426,16 +437,47 @@ fn decoy(rng: &mut Rng) -> Plant {
         7 => p("order_code", format!("ORD-{}-{}", 2020 + rng.below(7), rng.digits(6))),
         8 => p("sku", format!("SKU-{}-{}", rng.chars(3, UPPER), rng.digits(5))),
         9 => p("tracking_number", luhn_fail(16, rng)),
-        10 => p("timestamp", format!("2026-{:02}-{:02}T{:02}:{:02}:{:02}Z", 1 + rng.below(12), 1 + rng.below(28), rng.below(24), rng.below(60), rng.below(60))),
+        10 => p(
+            "timestamp",
+            format!(
+                "2026-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                1 + rng.below(12),
+                1 + rng.below(28),
+                rng.below(24),
+                rng.below(60),
+                rng.below(60)
+            ),
+        ),
         11 => p("epoch", format!("17{}", rng.digits(8))),
         12 => p("version", format!("v{}.{}.{}", rng.below(20), rng.below(50), rng.below(200))),
         13 => p("price", format!("${}.{:02}", 1 + rng.below(5000), rng.below(100))),
         14 => p("quantity", format!("qty {} units", 1 + rng.below(500))),
-        15 => p("public_url", format!("https://docs.example.com/{}/{}?page={}", rng.chars(6, LOWER), rng.chars(8, LOWER), rng.below(40))),
-        16 => p("user_agent", format!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0.{}.{} Safari/537.36", 100 + rng.below(40), rng.digits(4), rng.digits(3))),
+        15 => p(
+            "public_url",
+            format!("https://docs.example.com/{}/{}?page={}", rng.chars(6, LOWER), rng.chars(8, LOWER), rng.below(40)),
+        ),
+        16 => {
+            // Reduced user agents end in `.0.0.0`, which also parses as an IPv4 address.
+            let (major, build, patch) = (100 + rng.below(40), rng.digits(4), rng.digits(3));
+            let version =
+                if rng.below(2) == 0 { format!("{major}.0.0.0") } else { format!("{major}.0.{build}.{patch}") };
+            p("user_agent", format!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{version} Safari/537.36"))
+        }
         17 => p("file_path", format!("/var/lib/app/{}/{}.json", rng.chars(6, LOWER), rng.chars(10, LOWER))),
-        18 => p("prose", rng.pick(&["The quarterly report is ready for review.", "Please restart the worker after the deploy.", "Customer asked about the refund policy.", "Token limits were raised for the summarizer."]).to_string()),
-        19 => p("thing_name", rng.pick(&["Project Falcon", "Blue Widget Deluxe", "Berlin warehouse", "Tier-2 support queue"]).to_string()),
+        18 => p(
+            "prose",
+            rng.pick(&[
+                "The quarterly report is ready for review.",
+                "Please restart the worker after the deploy.",
+                "Customer asked about the refund policy.",
+                "Token limits were raised for the summarizer.",
+            ])
+            .to_string(),
+        ),
+        19 => p(
+            "thing_name",
+            rng.pick(&["Project Falcon", "Blue Widget Deluxe", "Berlin warehouse", "Tier-2 support queue"]).to_string(),
+        ),
         20 => p("hex_color", format!("#{}", rng.chars(6, HEX))),
         _ => p("semver", format!("{}.{}.{}-rc.{}", rng.below(10), rng.below(30), rng.below(100), rng.below(9))),
     }
