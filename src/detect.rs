@@ -99,7 +99,8 @@ pub struct RuleSpec {
     /// Literals (ASCII case-insensitive), one of which every match contains.
     #[serde(default)]
     pub prefilter: Vec<String>,
-    /// The fewest ASCII digits a match contains.
+    /// The fewest digits a match has in one run of digits and ` -.()/+` (with `prefilter`,
+    /// both must pass).
     #[serde(default)]
     pub min_digits: Option<usize>,
     #[serde(default)]
@@ -148,8 +149,8 @@ pub struct Detectors {
     /// Prefilter literals of case-sensitive rules, matched exactly.
     literals_cs: Option<AhoCorasick>,
     literal_rule_cs: Vec<usize>,
-    /// (rule index, fewest digits), for rules gated by digits.
-    digit_rules: Vec<(usize, usize)>,
+    /// (rule index, fewest digits, also gated by literals), for rules gated by digits.
+    digit_rules: Vec<(usize, usize, bool)>,
     /// Rules without a prefilter (custom detectors may have none): always run.
     always: Vec<usize>,
 }
@@ -221,7 +222,7 @@ impl Detectors {
                 }
             }
             if let Some(d) = spec.min_digits {
-                digit_rules.push((idx, d));
+                digit_rules.push((idx, d, !spec.prefilter.is_empty()));
             }
             if spec.prefilter.is_empty() && spec.min_digits.is_none() {
                 always.push(idx);
@@ -263,9 +264,11 @@ impl Detectors {
         }
         if !self.digit_rules.is_empty() {
             let digits = numeric_run_digits(bytes);
-            for &(idx, min) in &self.digit_rules {
-                if digits >= min {
-                    hit.set(idx);
+            for &(idx, min, with_literals) in &self.digit_rules {
+                match (digits >= min, with_literals) {
+                    (true, false) => hit.set(idx),
+                    (false, true) => hit.unset(idx),
+                    _ => {}
                 }
             }
         }
@@ -367,6 +370,12 @@ impl Hits {
         match self {
             Hits::Small(bits) => *bits |= 1 << i,
             Hits::Large(v) => v[i] = true,
+        }
+    }
+    fn unset(&mut self, i: usize) {
+        match self {
+            Hits::Small(bits) => *bits &= !(1 << i),
+            Hits::Large(v) => v[i] = false,
         }
     }
     fn indexes(&self) -> Vec<usize> {

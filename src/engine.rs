@@ -137,7 +137,7 @@ fn render(path: &[Seg<'_>]) -> String {
                 if !s.is_empty() {
                     s.push('.');
                 }
-                s.push_str(n);
+                s.push_str(crate::item::path_segment(n));
             }
             Seg::Index(i) => {
                 s.push('[');

@@ -45,10 +45,25 @@ fn err(path: &str, reason: impl Into<String>) -> ItemError {
 }
 
 pub(crate) fn child_path(parent: &str, name: &str) -> String {
+    let name = path_segment(name);
     if parent.is_empty() {
         name.to_string()
     } else {
         format!("{parent}.{name}")
+    }
+}
+
+/// An attribute name as it may appear in a path in messages and logs. Map keys can be data
+/// (an email or an account number used as a key), so a name that does not look like an
+/// identifier is shown as `<key>`.
+pub fn path_segment(name: &str) -> &str {
+    let identifier = name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'#' | b' '))
+        && name.bytes().filter(u8::is_ascii_digit).count() < 6;
+    if identifier {
+        name
+    } else {
+        "<key>"
     }
 }
 
@@ -59,7 +74,7 @@ pub fn parse_item(json: &Value) -> Result<Item, ItemError> {
     };
     let mut item = Item::with_capacity(map.len());
     for (name, v) in map {
-        item.insert(name.clone(), parse_value(v, name, 1)?);
+        item.insert(name.clone(), parse_value(v, path_segment(name), 1)?);
     }
     Ok(item)
 }
@@ -349,7 +364,7 @@ pub fn depth(v: &AttributeValue) -> usize {
 /// bad numbers, nesting depth and item size. Used on every item before it is written.
 pub fn validate_item(item: &Item) -> Result<(), ItemError> {
     for (k, v) in item {
-        validate_value(v, k, 1)?;
+        validate_value(v, path_segment(k), 1)?;
     }
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
@@ -433,6 +448,16 @@ pub fn type_tag(v: &AttributeValue) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paths_never_show_keys_that_look_like_data() {
+        let e = parse_item(&json!({"by_email": {"M": {"alice@example.com": {"N": "x"}}}})).unwrap_err();
+        assert_eq!(e.path, "by_email.<key>");
+        let e = parse_item(&json!({"accounts": {"M": {"DE89370400440532013000": {"N": "x"}}}})).unwrap_err();
+        assert_eq!(e.path, "accounts.<key>");
+        assert_eq!(path_segment("last_seen_at"), "last_seen_at");
+        assert_eq!(path_segment("X-Api-Key"), "X-Api-Key");
+    }
 
     #[test]
     fn numbers_stay_exact_and_are_validated() {
