@@ -294,24 +294,26 @@ impl Detectors {
     /// Findings of one rule, unmerged (used by the rule self-tests).
     pub fn find_rule(&self, idx: usize, text: &str, out: &mut Vec<Finding>) {
         let rule = &self.rules[idx];
-        for caps in rule.regex.captures_iter(text.as_bytes()) {
-            let m = match rule.span_group {
-                Some(g) => caps.get(g).or_else(|| caps.get(0)),
-                None => caps.get(0),
-            };
-            let Some(m) = m else { continue };
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos <= bytes.len() {
+            let Some(caps) = rule.regex.captures_at(bytes, pos) else { break };
+            let whole = caps.get(0).expect("group 0 always matches");
+            let m = rule.span_group.and_then(|g| caps.get(g)).unwrap_or(whole);
             // A byte match can end inside a multi-byte character: widen to whole characters.
             let (start, end) = (floor_char(text, m.start()), ceil_char(text, m.end()));
-            if start == end {
-                continue;
+            let confirmed = start < end
+                && rule.spec.validators.iter().all(|v| validate(*v, text, start, end))
+                && (rule.spec.keywords.is_empty() || has_keyword(text, start, end, &rule.spec.keywords));
+            if confirmed {
+                out.push(Finding { start, end, rule: idx });
+                pos = whole.end().max(whole.start() + 1);
+            } else {
+                // A rejected candidate must not hide a real one inside it ("0 4111 1111 ...":
+                // the 17-digit run fails Luhn, the card after the `0 ` does not): search again
+                // from the next position instead of after the rejected match.
+                pos = whole.start() + 1;
             }
-            if !rule.spec.validators.iter().all(|v| validate(*v, text, start, end)) {
-                continue;
-            }
-            if !rule.spec.keywords.is_empty() && !has_keyword(text, start, end, &rule.spec.keywords) {
-                continue;
-            }
-            out.push(Finding { start, end, rule: idx });
         }
     }
 

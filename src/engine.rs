@@ -336,15 +336,24 @@ impl Sanitizer {
         let mut out = self.sanitize_keys(&key_item)?;
         let mut report = Report::default();
         let mut cur = Cursor { segs: Vec::with_capacity(8), steps: Vec::new(), track: !self.table.paths.is_empty() };
+        let mut renamed = Vec::new();
         for name in item.keys().filter(|n| !keys.contains(&n.as_str())) {
             cur.push_name(name);
             if name.starts_with(RESERVED_PREFIX) {
                 self.note(&mut report, &cur, "reserved", Category::Secret, Action::Drop);
             } else if let Some(v) = self.entry(&item[name], &mut cur, 1, Scope::Normal, &mut report)? {
-                out.insert(name.clone(), v);
+                // Attribute names are data too in a schema-less table: scanned like map keys.
+                match self.text(name, &cur, &mut report) {
+                    Ok(Some(new_name)) => renamed.push((name, new_name, v)),
+                    Ok(None) => {
+                        out.insert(name.clone(), v);
+                    }
+                    Err(()) => {}
+                }
             }
             cur.pop();
         }
+        insert_renamed(&mut out, renamed);
         validate_item(&out)?;
         Ok((out, report))
     }
@@ -599,17 +608,7 @@ impl Sanitizer {
                     }
                     cur.pop();
                 }
-                // Numbered in the order of the original keys, so the result is deterministic.
-                renamed.sort_by(|a, b| a.0.cmp(b.0));
-                for (_, base, v) in renamed {
-                    let mut key = base.clone();
-                    let mut n = 2;
-                    while out.contains_key(&key) {
-                        key = format!("{base}#{n}");
-                        n += 1;
-                    }
-                    out.insert(key, v);
-                }
+                insert_renamed(&mut out, renamed);
                 Some(AttributeValue::M(out))
             }
             AttributeValue::L(l) => {
@@ -627,6 +626,22 @@ impl Sanitizer {
                 Some(AttributeValue::L(out))
             }
         })
+    }
+}
+
+/// Inserts entries whose names were redacted, numbering placeholders that collide
+/// (`[REDACTED:EMAIL]`, `[REDACTED:EMAIL]#2`, ...) in the order of the original names, so the
+/// result is deterministic and the names stay unique.
+fn insert_renamed(out: &mut Item, mut renamed: Vec<(&String, String, AttributeValue)>) {
+    renamed.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, base, v) in renamed {
+        let mut key = base.clone();
+        let mut n = 2;
+        while out.contains_key(&key) {
+            key = format!("{base}#{n}");
+            n += 1;
+        }
+        out.insert(key, v);
     }
 }
 
