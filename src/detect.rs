@@ -498,22 +498,18 @@ fn all_same(d: &[u8]) -> bool {
     d.windows(2).all(|w| w[0] == w[1])
 }
 
-fn luhn(d: &[u8]) -> bool {
+/// The Luhn checksum over digit values (0-9).
+pub fn luhn(d: &[u8]) -> bool {
     let sum: u32 = d
         .iter()
         .rev()
         .enumerate()
         .map(|(i, &x)| {
             let x = x as u32;
-            if i % 2 == 1 {
-                let y = x * 2;
-                if y > 9 {
-                    y - 9
-                } else {
-                    y
-                }
-            } else {
-                x
+            match (i % 2 == 1, x * 2) {
+                (true, y) if y > 9 => y - 9,
+                (true, y) => y,
+                (false, _) => x,
             }
         })
         .sum();

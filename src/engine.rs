@@ -341,15 +341,9 @@ impl Sanitizer {
             cur.push_name(name);
             if name.starts_with(RESERVED_PREFIX) {
                 self.note(&mut report, &cur, "reserved", Category::Secret, Action::Drop);
-            } else if let Some(v) = self.entry(&item[name], &mut cur, 1, Scope::Normal, &mut report)? {
+            } else {
                 // Attribute names are data too in a schema-less table: scanned like map keys.
-                match self.text(name, &cur, &mut report) {
-                    Ok(Some(new_name)) => renamed.push((name, new_name, v)),
-                    Ok(None) => {
-                        out.insert(name.clone(), v);
-                    }
-                    Err(()) => {}
-                }
+                self.named(name, &item[name], &mut cur, 1, Scope::Normal, &mut report, &mut out, &mut renamed)?;
             }
             cur.pop();
         }
@@ -471,6 +465,32 @@ impl Sanitizer {
             }
         }
         self.value(v, cur, depth, scope, report)
+    }
+
+    /// One named entry (an attribute or a map entry, already pushed on `cur`): its value goes
+    /// into `out` under its name, or into `renamed` when detectors redact the name itself.
+    #[allow(clippy::too_many_arguments)]
+    fn named<'a>(
+        &self,
+        name: &'a String,
+        v: &'a AttributeValue,
+        cur: &mut Cursor<'a>,
+        depth: usize,
+        scope: Scope,
+        report: &mut Report,
+        out: &mut Item,
+        renamed: &mut Vec<(&'a String, String, AttributeValue)>,
+    ) -> Result<(), SanitizeError> {
+        if let Some(v) = self.entry(v, cur, depth, scope, report)? {
+            match self.text(name, cur, report) {
+                Ok(Some(new_name)) => renamed.push((name, new_name, v)),
+                Ok(None) => {
+                    out.insert(name.clone(), v);
+                }
+                Err(()) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Applies detector findings to `s`; `Err(())` means a finding's action is `drop`.
@@ -596,16 +616,8 @@ impl Sanitizer {
                 let mut renamed: Vec<(&'a String, String, AttributeValue)> = Vec::new();
                 for k in m.keys() {
                     cur.push_name(k);
-                    if let Some(v) = self.entry(&m[k], cur, depth + 1, scope, report)? {
-                        // Map keys are data too: an email used as a key is redacted like a value.
-                        match self.text(k, cur, report) {
-                            Ok(Some(new_key)) => renamed.push((k, new_key, v)),
-                            Ok(None) => {
-                                out.insert(k.clone(), v);
-                            }
-                            Err(()) => {}
-                        }
-                    }
+                    // Map keys are data too: an email used as a key is redacted like a value.
+                    self.named(k, &m[k], cur, depth + 1, scope, report, &mut out, &mut renamed)?;
                     cur.pop();
                 }
                 insert_renamed(&mut out, renamed);

@@ -68,35 +68,13 @@ pub struct Plant {
 }
 
 fn luhn_complete(prefix: &str, len: usize, rng: &mut Rng) -> String {
-    let mut d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let mut d: Vec<u8> = prefix.bytes().map(|b| b - b'0').collect();
     while d.len() < len - 1 {
-        d.push(rng.below(10) as u32);
+        d.push(rng.below(10) as u8);
     }
-    for check in 0..10 {
-        let mut all = d.clone();
-        all.push(check);
-        let sum: u32 = all
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, &x)| {
-                if i % 2 == 1 {
-                    let y = x * 2;
-                    if y > 9 {
-                        y - 9
-                    } else {
-                        y
-                    }
-                } else {
-                    x
-                }
-            })
-            .sum();
-        if sum % 10 == 0 {
-            return all.iter().map(|x| char::from_digit(*x, 10).unwrap()).collect();
-        }
-    }
-    unreachable!()
+    let check = (0..10u8).find(|&c| crate::detect::luhn(&[d.as_slice(), &[c]].concat())).expect("one check digit fits");
+    d.push(check);
+    d.iter().map(|x| char::from(b'0' + x)).collect()
 }
 
 fn luhn_fail(len: usize, rng: &mut Rng) -> String {
