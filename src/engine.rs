@@ -43,10 +43,6 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn total(&self) -> u64 {
-        self.by_rule.values().sum()
-    }
-
     /// Adds another report's counts (decisions are not carried over).
     pub fn absorb_counts(&mut self, other: &Report) {
         for (k, v) in &other.by_rule {

@@ -351,15 +351,6 @@ pub fn value_size(v: &AttributeValue) -> usize {
     }
 }
 
-/// Nesting depth of a value (a scalar is 0, a map of scalars is 1).
-pub fn depth(v: &AttributeValue) -> usize {
-    match v {
-        AttributeValue::M(m) => 1 + m.values().map(depth).max().unwrap_or(0),
-        AttributeValue::L(l) => 1 + l.iter().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
 /// Checks everything DynamoDB would reject in a PutItem: empty or duplicate set elements,
 /// bad numbers, nesting depth and item size. Used on every item before it is written.
 pub fn validate_item(item: &Item) -> Result<(), ItemError> {
