@@ -196,14 +196,7 @@ async fn main() {
         println!("mirror benchmark skipped: DYNAMO_SHADOW_TEST_ENDPOINT not set (run `make bench`)");
         return;
     };
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(dynamo_shadow::store::sdk_config(3).await.http_client().unwrap())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "bench"))
-        .load()
-        .await;
-    let client = Client::new(&conf);
+    let client = dynamo_shadow::store::local_client(&endpoint).await;
     let (records, noop_share) = workload();
     println!(
         "workload: {} records over {KEYS} keys, {:.0}% only touch dropped attributes, batches of {BATCH}",

@@ -115,6 +115,18 @@ pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
         .await
 }
 
+/// A client for a local DynamoDB-compatible endpoint (moto's server in tests and
+/// benchmarks): fixed region and dummy credentials, so no AWS account is involved.
+pub async fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let base = sdk_config(3).await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&base)
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "local"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
 /// DynamoDB via the AWS SDK. Retries (throttling, 5xx, timeouts) are the SDK's, with
 /// backoff, configured on the client in `main`.
 #[derive(Debug, Clone)]

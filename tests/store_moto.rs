@@ -20,14 +20,7 @@ async fn client() -> Option<Client> {
         eprintln!("skipped: DYNAMO_SHADOW_TEST_ENDPOINT not set (run `make test`)");
         return None;
     };
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(dynamo_shadow::store::sdk_config(3).await.http_client().unwrap())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    Some(Client::new(&conf))
+    Some(dynamo_shadow::store::local_client(&endpoint).await)
 }
 
 async fn create_table(c: &Client, name: &str) {

@@ -7,7 +7,6 @@ Run through `make test` (it starts moto and passes DYNAMO_SHADOW_TEST_ENDPOINT).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 import uuid
@@ -27,14 +26,6 @@ N = lambda n: {"N": n}  # noqa: E731
 USER_SECRETS = ["sk_live_9a8b7c6d5e4f3g2h1i0jKLMN", "alice.jones@example.com", "+44 20 7946 0958", "tok-2f9d8a7c6b5e4d3c2b1a"]
 TICKET_SECRETS = ["4111 1111 1111 1111", "bob@example.org", "123-45-6789"]
 LOG_SECRETS = ["ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d", "S3cr3tPa55"]
-
-
-@pytest.fixture(scope="session")
-def endpoint() -> str:
-    ep = os.environ.get("DYNAMO_SHADOW_TEST_ENDPOINT")
-    if not ep:
-        pytest.fail("DYNAMO_SHADOW_TEST_ENDPOINT is not set: run these tests through `make test`")
-    return ep
 
 
 @pytest.fixture(scope="session")

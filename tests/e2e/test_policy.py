@@ -27,14 +27,6 @@ def cli(*args, stdin: str = "", env: dict | None = None) -> subprocess.Completed
                           env={**os.environ, **(env or {})})
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> str:
-    ep = os.environ.get("DYNAMO_SHADOW_TEST_ENDPOINT")
-    if not ep:
-        pytest.fail("DYNAMO_SHADOW_TEST_ENDPOINT is not set: run these tests through `make test`")
-    return ep
-
-
 BROKEN = {
     "unknown key": ("version = 1\n[names]\ndorp = [\"x\"]\n", 3, "unknown field `dorp`"),
     "bad regex": ("version = 1\n[[detector]]\nid = \"custom.x\"\nname = \"x\"\ncategory = \"pii\"\nlabel = \"X\"\npattern = '(unclosed'\nexamples = [\"x\"]\n", 3, "bad pattern"),
