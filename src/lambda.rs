@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::engine::{BuildError, Report, Sanitizer};
-use crate::item::{key_fingerprint, parse_item, Item};
+use crate::item::{key_fingerprint, parse_item, path_segment, Item};
 use crate::policy::Policy;
 use crate::store::{pad_sequence, ShadowStore, ShadowWrite, WriteOutcome};
 
@@ -141,6 +141,14 @@ impl Routes {
 
     pub fn all(&self) -> &[Route] {
         &self.routes
+    }
+
+    /// The route for a source table by name (the only route of a single-table policy).
+    pub fn for_table(&self, table: &str) -> Option<&Route> {
+        if self.by_source.is_empty() {
+            return self.routes.first();
+        }
+        self.by_source.get(table).map(|&i| &self.routes[i])
     }
 
     /// The route for a record, by the table name in its `eventSourceARN`.
@@ -381,6 +389,13 @@ impl<S: ShadowStore> StreamHandler<S> {
                         "{} record has no NewImage (stream view type {view}); the stream must be NEW_IMAGE or NEW_AND_OLD_IMAGES",
                         record.event_name
                     ))
+                } else if let Some(k) = p.keys.iter().find(|(k, v)| new_image.get(*k) != Some(*v)).map(|(k, _)| k) {
+                    // Grouping and ordering are by Keys: an image of another item would be
+                    // written out of order. Fail closed.
+                    Plan::Failed(format!(
+                        "NewImage key attribute `{}` does not match the record's Keys",
+                        path_segment(k)
+                    ))
                 } else {
                     match sanitizer.sanitize(new_image, &key_names) {
                         Err(e) => Plan::Failed(format!("cannot sanitize NewImage: {e}")),
@@ -572,6 +587,20 @@ mod tests {
         let r3 = h.handle(&old, 3_000).await.unwrap();
         assert_eq!(r3.statuses[0].1, Status::Stale);
         assert_eq!(h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+    }
+
+    #[tokio::test]
+    async fn an_image_of_another_item_than_its_keys_fails_closed() {
+        let h = handler();
+        let ev = json!({"Records": [
+            rec("INSERT", "100000000000000000001", "a", Some(img("b", "hi")), None),
+            rec("INSERT", "100000000000000000002", "c", Some(img("c", "ok")), None),
+        ]});
+        let r = h.handle(&ev, 1_000).await.unwrap();
+        assert_eq!(failures(&r), vec!["100000000000000000001".to_string()]);
+        assert!(matches!(&r.statuses[0].1, Status::Failed(m) if m.contains("does not match")));
+        assert!(h.store().get("shadow", &key("a")).is_none() && h.store().get("shadow", &key("b")).is_none());
+        assert!(h.store().get("shadow", &key("c")).is_some());
     }
 
     #[tokio::test]

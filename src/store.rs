@@ -111,6 +111,15 @@ pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
+        // The SDK sets no read timeout: a stalled request would hold a batch until the
+        // function's own timeout. Bound each attempt and the whole call (retries included).
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .operation_attempt_timeout(std::time::Duration::from_secs(10))
+                .operation_timeout(std::time::Duration::from_secs(30))
+                .build(),
+        )
         .load()
         .await
 }

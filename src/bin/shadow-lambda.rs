@@ -5,8 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use dynamo_shadow::engine::token_key_from_env;
 use dynamo_shadow::lambda::{BatchSummary, Config, Routes};
-use dynamo_shadow::{DynamoStore, Policy, StreamHandler};
+use dynamo_shadow::{backfill, DynamoStore, Policy, StreamHandler};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// The policy: `SHADOW_POLICY_FILE` (a path bundled with the function), else
@@ -63,6 +64,108 @@ fn log_summary(s: &BatchSummary) {
     );
 }
 
+/// EMF metric lines on stdout, unless `SHADOW_METRICS=off`.
+struct Metrics {
+    namespace: Option<String>,
+    function: String,
+}
+
+impl Metrics {
+    fn from_env() -> Self {
+        let off = std::env::var("SHADOW_METRICS").is_ok_and(|v| v.eq_ignore_ascii_case("off"));
+        let namespace = std::env::var("SHADOW_METRICS_NAMESPACE")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| dynamo_shadow::metrics::DEFAULT_NAMESPACE.into());
+        let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "shadow-lambda".into());
+        Metrics { namespace: (!off).then_some(namespace), function }
+    }
+
+    fn emit(&self, s: &BatchSummary) {
+        if let Some(ns) = &self.namespace {
+            let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+            // Its own line on stdout: CloudWatch Logs extracts the metrics from it.
+            println!("{}", dynamo_shadow::metrics::batch_line(s, ns, &self.function, ms));
+        }
+    }
+}
+
+/// One backfill segment (Step Functions fans segments out): scans from the request's cursor
+/// until the segment is complete or the invocation nears its deadline, and returns the
+/// cursor to continue from.
+async fn backfill_segment(
+    handler: &StreamHandler<DynamoStore>,
+    req: &Value,
+    deadline_ms: u64,
+) -> Result<Value, FunctionError> {
+    let bad = |m: String| FunctionError { kind: "InvalidBackfillRequest", message: format!("backfill request: {m}") };
+    // serde's messages quote the offending value: name the expected shape instead.
+    let mut req: backfill::SegmentRequest = serde_json::from_value(req.clone()).map_err(|_| {
+        bad("a field is missing or has the wrong type (expected sourceTable: string, segment and totalSegments: \
+             integers, cursor: a DynamoDB JSON key or null, policyChanged and dryRun: booleans, maxWcu: number or null)"
+            .into())
+    })?;
+    let route = handler
+        .routes()
+        .for_table(&req.source_table)
+        .ok_or_else(|| bad(format!("no policy section for source table `{}`", req.source_table)))?;
+    if req.shadow_table.is_empty() {
+        req.shadow_table = route.shadow_table.clone();
+    } else if req.shadow_table != route.shadow_table {
+        return Err(bad(format!("this function writes `{}`, not `{}`", route.shadow_table, req.shadow_table)));
+    }
+    // Stop a minute before the deadline (a page's writes must finish), or at a third of a short budget.
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let left = deadline_ms.saturating_sub(now_ms);
+    let budget = if left > 90_000 { left - 60_000 } else { left / 3 };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(budget);
+    let resp = backfill::run_segment_request(handler.store().client(), &route.sanitizer, req, Some(deadline))
+        .await
+        .map_err(|e| FunctionError { kind: "BackfillFailed", message: e.to_string() })?;
+    tracing::info!(
+        segment = resp.segment,
+        done = resp.done,
+        scanned = resp.summary.scanned,
+        written = resp.summary.written,
+        skipped_newer = resp.summary.skipped_newer,
+        failed = resp.summary.unsanitizable,
+        "backfill segment"
+    );
+    serde_json::to_value(&resp).map_err(|_| FunctionError { kind: "Internal", message: "response encoding".into() })
+}
+
+/// A failed invocation: a fixed error type and a message that never holds values.
+#[derive(Debug)]
+struct FunctionError {
+    kind: &'static str,
+    message: String,
+}
+
+impl From<FunctionError> for lambda_runtime::Diagnostic {
+    fn from(e: FunctionError) -> Self {
+        lambda_runtime::Diagnostic { error_type: e.kind.into(), error_message: e.message }
+    }
+}
+
+/// Parses the raw payload ourselves: the runtime's own parse errors print the JSON path,
+/// which can run through map keys that hold data.
+fn parse_event(raw: &RawValue) -> Result<Value, FunctionError> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        let what = if e.to_string().starts_with("recursion limit") {
+            "nested deeper than 128 levels"
+        } else {
+            match e.classify() {
+                serde_json::error::Category::Eof => "truncated",
+                _ => "not valid JSON",
+            }
+        };
+        FunctionError {
+            kind: "InvalidEvent",
+            message: format!("event is {what} (line {}, column {})", e.line(), e.column()),
+        }
+    })
+}
+
 // One thread: Lambda gives a function one or two vCPUs, writes are I/O-bound and run
 // concurrently as futures, and a single-threaded runtime starts faster in less memory.
 #[tokio::main(flavor = "current_thread")]
@@ -94,18 +197,26 @@ async fn main() -> Result<(), Error> {
             "ready"
         );
     }
+    let metrics = Metrics::from_env();
     let handler = StreamHandler::new(routes, store, config);
     let handler = &handler;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    let metrics = &metrics;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
+        let payload = parse_event(&event.payload)?;
+        if let Some(req) = payload.get("backfill") {
+            return backfill_segment(handler, req, event.context.deadline).await;
+        }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        match handler.handle(&event.payload, now).await {
+        match handler.handle(&payload, now).await {
             Ok(result) => {
                 log_summary(&result.summary);
-                Ok::<_, Error>(serde_json::to_value(&result.response)?)
+                metrics.emit(&result.summary);
+                serde_json::to_value(&result.response)
+                    .map_err(|_| FunctionError { kind: "Internal", message: "response encoding".into() })
             }
             Err(e) => {
                 tracing::error!(error = %e, "event rejected");
-                Err(e.into())
+                Err(FunctionError { kind: "InvalidEvent", message: e.to_string() })
             }
         }
     }))

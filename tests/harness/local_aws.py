@@ -154,19 +154,27 @@ class Emulator:
 
     def __init__(self, env: dict, log_path: Path):
         self.port = free_port()
+        # The Runtime API the function polls: a free port too, not the emulator's fixed 9001,
+        # so that several emulators (parallel test runs) can live on one machine.
+        self.runtime_api_port = free_port()
         self.log_path = log_path
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **CREDS, **env}
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [rie_binary(), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}", str(lambda_binary())],
+            [rie_binary(), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", f"127.0.0.1:{self.runtime_api_port}", str(lambda_binary())],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_port(self.port, self.proc, 30, "aws-lambda-rie")
 
     def invoke(self, payload: dict, timeout: float = 120) -> tuple[int, dict | str]:
+        return self.invoke_raw(json.dumps(payload).encode(), timeout)
+
+    def invoke_raw(self, data: bytes, timeout: float = 120) -> tuple[int, dict | str]:
+        """Invokes with exactly these bytes as the payload (malformed JSON included)."""
         req = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
-            data=json.dumps(payload).encode(), method="POST",
+            data=data, method="POST",
         )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -183,6 +191,11 @@ class Emulator:
         self._log.flush()
         return Path(self.log_path).read_text(errors="replace")
 
+    def runtime_pid(self) -> int | None:
+        """The PID of the function process the emulator runs (it changes after a reset, e.g. a
+        timeout), or None when none is running."""
+        return child_pid(self.proc.pid, lambda_binary().name[:15])
+
     def close(self) -> None:
         stop(self.proc)
         self._log.close()
@@ -192,6 +205,29 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def child_pid(parent: int, comm: str) -> int | None:
+    """A live child of `parent` whose command name is `comm` (Linux /proc)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == comm and int(rest[1]) == parent and rest[0] != "Z":
+            return int(d)
+    return None
+
+
+def proc_status_kb(pid: int, field: str = "VmHWM") -> int:
+    """A memory figure from /proc/PID/status in kB (VmHWM = peak resident set size)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
 
 
 def scan_all(ddb, table: str) -> list[dict]:

@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 use dynamo_shadow::engine::token_key_from_env;
 use dynamo_shadow::item::{item_to_line, parse_item_str};
 use dynamo_shadow::names::NameRules;
-use dynamo_shadow::{Policy, Sanitizer};
+use dynamo_shadow::{backfill, Policy, Sanitizer};
+
+mod lifecycle;
 
 #[derive(Parser)]
 #[command(name = "dynamo-shadow", version, about = "Keep a redacted shadow copy of a DynamoDB table for LLM workloads")]
@@ -59,6 +61,103 @@ enum Command {
     ///   dynamo-shadow rules
     #[command(verbatim_doc_comment)]
     Rules,
+    /// Fill the shadow table from the source table (parallel Scan), racing the stream safely.
+    ///
+    /// Each item is sanitized by the same engine and policy as the Lambda. Items missing from
+    /// the shadow table are written under `attribute_not_exists(_shadow_seq)`, so a stream
+    /// write (newer item or tombstone) always wins; items written under an older policy are
+    /// re-sanitized with --policy-changed. Progress is checkpointed per segment after every
+    /// page: run the same command again to resume. Exit code 1 if any item failed.
+    ///
+    /// Example:
+    ///   dynamo-shadow backfill --source-table app --shadow-table app-shadow --segments 8 --max-wcu 500
+    #[command(verbatim_doc_comment)]
+    Backfill {
+        #[command(flatten)]
+        tables: TableArgs,
+        /// Re-sanitize items written under another policy fingerprint.
+        #[arg(long)]
+        policy_changed: bool,
+        /// Report what would be written; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The shadow table has no other writer (the stream is not attached yet): write with
+        /// unconditional BatchWriteItem (25 items a request) instead of conditional PutItems.
+        #[arg(long)]
+        exclusive: bool,
+        /// Write budget in write capacity units per second (estimated from item sizes).
+        #[arg(long, value_name = "WCU")]
+        max_wcu: Option<f64>,
+        /// Write budget in items per second.
+        #[arg(long, value_name = "ITEMS")]
+        rate: Option<f64>,
+        /// Conditional writes in flight per segment.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Scan page size in items (DynamoDB's 1 MB pages without it).
+        #[arg(long)]
+        page_size: Option<i32>,
+        /// Checkpoint file [default: .dynamo-shadow/backfill-SOURCE-SHADOW.json]. It holds scan
+        /// cursors (key values) and is written owner-only.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Ignore an existing checkpoint and start over.
+        #[arg(long)]
+        restart: bool,
+        /// Print the final summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reconcile the shadow table with the source table and audit it for leaks.
+    ///
+    /// Reports items missing from the shadow table, orphans, items written under an old
+    /// policy, items whose content is behind the source, bad metadata, and every leak-audit
+    /// finding as (key, path, rule id), never a value. --fix repairs drift through the same
+    /// conditional writes as backfill. Exit code 0 when clean, 1 when anything was found
+    /// (after --fix: when a repair failed or a leak remains).
+    ///
+    /// Example:
+    ///   dynamo-shadow verify --source-table app --shadow-table app-shadow --json
+    #[command(verbatim_doc_comment)]
+    Verify {
+        #[command(flatten)]
+        tables: TableArgs,
+        /// Repair what was found (missing, orphans, old policy, behind, leaks).
+        #[arg(long)]
+        fix: bool,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Expiry of tombstones written by --fix, in hours.
+        #[arg(long, default_value_t = 72)]
+        tombstone_ttl_hours: u64,
+    },
+    /// Re-apply stream batches that reached the dead-letter queue, from the stream itself.
+    ///
+    /// Reads Lambda OnFailure messages (batch metadata only: stream, shard, sequence range)
+    /// from a file or stdin: one message, `aws sqs receive-message` output, or JSON Lines.
+    /// Reads each range back from the stream (24-hour retention) and applies it through the
+    /// same ordered, sequence-guarded path as the function: records already applied or
+    /// superseded are skipped as stale. Exit code 1 if any record failed.
+    ///
+    /// Example:
+    ///   aws sqs receive-message --queue-url "$DLQ" --max-number-of-messages 10 > dlq.json
+    ///   dynamo-shadow redrive --shadow-table app-shadow --message-file dlq.json
+    #[command(verbatim_doc_comment)]
+    Redrive {
+        /// OnFailure messages (`-` for stdin).
+        #[arg(long, value_name = "FILE")]
+        message_file: PathBuf,
+        /// The shadow table (not needed with a policy that has [tables.NAME] sections).
+        #[arg(long)]
+        shadow_table: Option<String>,
+        /// Policy file (TOML): the one the function runs with; the built-in default without it.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// SDK attempts per request.
+        #[arg(long, default_value_t = 8)]
+        max_attempts: u32,
+    },
     /// Measure recall and decoys kept on the generated, labeled corpus (see src/eval.rs).
     ///
     /// Example:
@@ -75,6 +174,29 @@ enum Command {
         #[arg(long)]
         policy: Option<PathBuf>,
     },
+}
+
+/// Tables, segments and policy: shared by backfill and verify.
+#[derive(clap::Args)]
+struct TableArgs {
+    /// The source table.
+    #[arg(long)]
+    source_table: String,
+    /// The shadow table (same key schema).
+    #[arg(long)]
+    shadow_table: String,
+    /// Parallel scan segments (TotalSegments).
+    #[arg(long, default_value_t = 4)]
+    segments: u32,
+    /// Policy file (TOML); the built-in default policy without it.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// With a policy that has [tables.NAME] sections: the section to use [default: the source table].
+    #[arg(long)]
+    table: Option<String>,
+    /// SDK attempts per request (retries throttling, 5xx and timeouts with backoff).
+    #[arg(long, default_value_t = 8)]
+    max_attempts: u32,
 }
 
 fn load_policy(path: Option<&PathBuf>) -> Result<Policy, String> {
@@ -248,5 +370,38 @@ fn main() -> ExitCode {
         Command::Check { files } => check(files),
         Command::Rules => rules(),
         Command::Eval { items, seed, policy } => eval(items, seed, policy),
+        Command::Backfill {
+            tables,
+            policy_changed,
+            dry_run,
+            exclusive,
+            max_wcu,
+            rate,
+            concurrency,
+            page_size,
+            checkpoint,
+            restart,
+            json,
+        } => {
+            let opts = backfill::Options {
+                source_table: tables.source_table.clone(),
+                shadow_table: tables.shadow_table.clone(),
+                total_segments: tables.segments,
+                policy_changed,
+                dry_run,
+                exclusive,
+                max_wcu,
+                rate,
+                concurrency,
+                page_size,
+            };
+            lifecycle::backfill(&tables, opts, checkpoint, restart, json)
+        }
+        Command::Redrive { message_file, shadow_table, policy, max_attempts } => {
+            lifecycle::redrive(&message_file, shadow_table, policy.as_ref(), max_attempts)
+        }
+        Command::Verify { tables, fix, json, tombstone_ttl_hours } => {
+            lifecycle::verify(&tables, fix, json, tombstone_ttl_hours)
+        }
     }
 }

@@ -1,0 +1,942 @@
+"""Faults, hostile input and leaks against the real parts: the real shadow-lambda binary under
+the Lambda Runtime Interface Emulator, moto's DynamoDB server (source stream and shadow
+table), and our fault-injecting proxy (tests/harness/fault_proxy.py) between the function and
+moto, returning throttling errors, 500/503, late answers and connection resets (before the
+request is forwarded, and after it: the write landed but its answer is lost).
+
+Run through `make test`, or alone:
+    .venv/bin/python tests/harness/local_aws.py .venv/bin/pytest -q tests/e2e/test_faults.py
+
+DYNAMO_SHADOW_FAULT_SEEDS (seeds per model configuration, default 8) and
+DYNAMO_SHADOW_FAULT_SEED (the first seed) steer the model test; a failure names its seed.
+The figures (records, faults by kind, divergences, time and peak memory on hostile input)
+are printed at the end of the run and written to .work/fault-figures.json."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
+import fault_proxy  # noqa: E402
+import local_aws  # noqa: E402
+
+ROOT = local_aws.ROOT
+CLI = Path(os.environ.get("DYNAMO_SHADOW_CLI", ROOT / "target" / "debug" / "dynamo-shadow"))
+SEEDS = int(os.environ.get("DYNAMO_SHADOW_FAULT_SEEDS", "8"))
+BASE_SEED = int(os.environ.get("DYNAMO_SHADOW_FAULT_SEED", "20261125"))
+S = lambda s: {"S": s}  # noqa: E731
+N = lambda n: {"N": n}  # noqa: E731
+META = ("_shadow_seq", "_shadow_policy", "_shadow_deleted", "_shadow_expires_at")
+FIGURES: dict[str, object] = {}
+
+# Planted in the model's items where the default policy removes them (by attribute name or by
+# a detector in free text); none may reach the shadow table.
+EMAILS = ["alice.jones@example.com", "bob.smith@example.org"]
+CARDS = ["4111 1111 1111 1111", "5500 0000 0000 0004"]
+STRIPE = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_51HxYz2eZvKYlo2C9wQeRtY7uI8oP0aSdF"]
+GITHUB = "ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+PLANTED = EMAILS + CARDS + STRIPE + [GITHUB, "123-45-6789", "S3cr3tPa55w0rd"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures(request):
+    """Prints the measured figures after the module, whatever the outcome."""
+    yield FIGURES
+    if not FIGURES:
+        return
+    lines = ["", "test_faults figures:"] + [f"  {k}: {json.dumps(v, sort_keys=True)}" for k, v in FIGURES.items()]
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print("\n".join(lines), flush=True)
+    out = ROOT / ".work" / "fault-figures.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(FIGURES, indent=1, sort_keys=True) + "\n")
+
+
+@pytest.fixture(scope="module")
+def aws(endpoint):
+    for binary in (local_aws.lambda_binary(), CLI):
+        if not Path(binary).exists():
+            pytest.fail(f"{binary} is missing: run `cargo build --bins` first")
+    return local_aws.clients(endpoint)
+
+
+@pytest.fixture(scope="module")
+def proxy(endpoint):
+    with fault_proxy.FaultProxy(endpoint, delay=1.0) as p:
+        yield p
+
+
+def new_tables(ddb, shadow: str | None = None) -> tuple[str, str, str]:
+    """A fresh source table with a stream, and the shadow table (recreated empty if named)."""
+    name = uuid.uuid4().hex[:8]
+    source = f"src-{name}"
+    shadow = shadow or f"shadow-{name}"
+    existing = ddb.list_tables()["TableNames"]
+    if shadow in existing:
+        ddb.delete_table(TableName=shadow)
+    attrs = [{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")]
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    arn = ddb.create_table(
+        TableName=source, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    ddb.create_table(TableName=shadow, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST")
+    return source, shadow, arn
+
+
+def sanitize_lines(items: list[dict]) -> list[str]:
+    """The CLI's sanitized image of each item (what the function writes, minus metadata)."""
+    if not items:
+        return []
+    text = "".join(json.dumps(i) + "\n" for i in items)
+    r = subprocess.run([str(CLI), "sanitize", "--key", "pk", "--key", "sk"], input=text, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, f"dynamo-shadow sanitize failed: {r.stderr[:500]}"
+    out = r.stdout.splitlines()
+    assert len(out) == len(items)
+    return out
+
+
+def norm(v):
+    """A comparable form of a DynamoDB JSON value (boto3's or the CLI's): base64 for binary,
+    sets sorted."""
+    if isinstance(v, dict) and len(v) == 1:
+        (t, x), = v.items()
+        if t == "B":
+            return {"B": x if isinstance(x, str) else base64.b64encode(bytes(x)).decode()}
+        if t == "BS":
+            return {"BS": sorted(e if isinstance(e, str) else base64.b64encode(bytes(e)).decode() for e in x)}
+        if t in ("SS", "NS"):
+            return {t: sorted(x)}
+        if t == "M":
+            return {"M": {k: norm(e) for k, e in x.items()}}
+        if t == "L":
+            return {"L": [norm(e) for e in x]}
+        return v
+    raise AssertionError(f"not a typed value: {type(v)}")
+
+
+def content(item: dict) -> dict:
+    return {k: norm(v) for k, v in item.items() if k not in META}
+
+
+def key_of(item: dict) -> tuple[str, str]:
+    return item["pk"]["S"], item["sk"]["S"]
+
+
+def shadow_items(ddb, shadow: str) -> dict:
+    return {key_of(i): i for i in local_aws.scan_all(ddb, shadow)}
+
+
+def pad(seq: str) -> str:
+    return seq.rjust(40, "0")
+
+
+def is_function_error(status: int, resp) -> bool:
+    return status != 200 or not isinstance(resp, dict) or "batchItemFailures" not in resp or "errorType" in resp
+
+
+# ---------------------------------------------------------------------------------------
+# The model test: random histories, delivered with Lambda's semantics through faults.
+# ---------------------------------------------------------------------------------------
+
+FIRST = ["Alice", "Bob", "Chen", "Dana", "Eve"]
+
+
+def random_item(rng: random.Random, pk: str, version: int) -> dict:
+    item = {"pk": S(pk), "sk": S("v"), "name": S(rng.choice(FIRST)), "version": N(str(version))}
+    if rng.random() < 0.6:
+        item["api_key"] = S(rng.choice(STRIPE))
+    if rng.random() < 0.6:
+        item["bio"] = S(f"mail {rng.choice(EMAILS)} about ticket {rng.randint(1, 99)}")
+    if rng.random() < 0.5:
+        item["session_token"] = S(uuid.uuid4().hex)
+    if rng.random() < 0.5:
+        item["notes"] = S(f"card {rng.choice(CARDS)} charged twice; SSN 123-45-6789; push {GITHUB}")
+    if rng.random() < 0.4:
+        item["tags"] = {"SS": rng.sample(["a", "b", "beta", "admin", "x"], rng.randint(1, 3))}
+    if rng.random() < 0.4:
+        item["prefs"] = {"M": {"theme": S(rng.choice(["dark", "light"])), "password": S("S3cr3tPa55w0rd"),
+                               "langs": {"L": [S("en"), S("de")]}, "on": {"BOOL": rng.random() < 0.5}}}
+    if rng.random() < 0.3:
+        item["big"] = N(str(rng.randrange(10**37, 10**38)))
+    if rng.random() < 0.2:
+        item["blob"] = {"B": rng.choice([b"\x89PNG\r\n\x1a\n\x00", f"reply to {EMAILS[0]}".encode()])}
+    return item
+
+
+def run_history(ddb, source: str, rng: random.Random, keys: list[str], n_ops: int) -> None:
+    """Random puts, updates and deletes on the source table (moto writes the stream)."""
+    for v in range(n_ops):
+        pk = rng.choice(keys)
+        key = {"pk": S(pk), "sk": S("v")}
+        op = rng.random()
+        if op < 0.35:
+            ddb.put_item(TableName=source, Item=random_item(rng, pk, v))
+        elif op < 0.50:
+            # Only a dropped attribute changes: a MODIFY whose sanitized image is unchanged.
+            ddb.update_item(TableName=source, Key=key, UpdateExpression="SET session_token = :t",
+                            ExpressionAttributeValues={":t": S(uuid.uuid4().hex)})
+        elif op < 0.65:
+            ddb.update_item(TableName=source, Key=key, UpdateExpression="SET #n = :n, version = :v",
+                            ExpressionAttributeNames={"#n": "name"},
+                            ExpressionAttributeValues={":n": S(rng.choice(FIRST)), ":v": N(str(v))})
+        elif op < 0.72:
+            ddb.update_item(TableName=source, Key=key, UpdateExpression="REMOVE tags, bio")
+        elif op < 0.78:
+            ddb.update_item(TableName=source, Key=key, UpdateExpression="SET bio = :b",
+                            ExpressionAttributeValues={":b": S(f"new mail {rng.choice(EMAILS)}")})
+        else:
+            ddb.delete_item(TableName=source, Key=key)
+
+
+class Model:
+    """One seed: the stream, what each record must leave in the shadow table, and the checks
+    run after every delivery."""
+
+    def __init__(self, ddb, shadow: str, records: list[dict], seed: int):
+        self.ddb, self.shadow, self.records, self.seed = ddb, shadow, records, seed
+        images = []
+        for r in records:
+            d = r["dynamodb"]
+            images.append(d.get("NewImage") or d["Keys"])
+            images.append(d.get("OldImage") or d["Keys"])
+        lines = sanitize_lines(images)
+        self.by_seq: dict[str, tuple[dict, dict]] = {}  # padded seq -> (record, expected content)
+        self.changing: dict[str, bool] = {}
+        for i, r in enumerate(records):
+            new, old = lines[2 * i], lines[2 * i + 1]
+            seq = pad(r["dynamodb"]["SequenceNumber"])
+            self.by_seq[seq] = (r, content(json.loads(new)))
+            # The function skips a MODIFY whose sanitized image equals its sanitized old image.
+            self.changing[seq] = not (r["eventName"] == "MODIFY" and "OldImage" in r["dynamodb"] and new == old)
+        self.ok_max: dict[tuple, str] = {}  # key -> highest padded seq reported successful
+        self.divergences: list[str] = []
+        # Keys whose newest successful record is an unchanged MODIFY the function skipped, so
+        # the shadow item keeps an older _shadow_seq (by design: README, "Fewer writes").
+        self.behind_by_design = 0
+
+    def key(self, r) -> tuple[str, str]:
+        return key_of(r["dynamodb"]["Keys"])
+
+    def required(self, key, upto: str) -> str | None:
+        """The newest content-changing record of `key` at or before `upto`."""
+        best = None
+        for seq, (r, _) in self.by_seq.items():
+            if self.key(r) == key and seq <= upto and self.changing[seq] and (best is None or seq > best):
+                best = seq
+        return best
+
+    def note_ok(self, records: list[dict]) -> None:
+        for r in records:
+            k, seq = self.key(r), pad(r["dynamodb"]["SequenceNumber"])
+            if seq > self.ok_max.get(k, ""):
+                self.ok_max[k] = seq
+
+    def check(self, when: str) -> None:
+        """No record reported successful without being applied; every shadow item is exactly
+        the sanitized image (or tombstone) of the record whose sequence it carries."""
+        items = shadow_items(self.ddb, self.shadow)
+        for k, item in items.items():
+            seq = item.get("_shadow_seq", {}).get("S", "")
+            if seq not in self.by_seq:
+                self.divergences.append(f"{when}: shadow item carries unknown _shadow_seq {seq!r}")
+                continue
+            r, expected = self.by_seq[seq]
+            if self.key(r) != k:
+                self.divergences.append(f"{when}: shadow item's seq {seq} belongs to another key")
+            elif r["eventName"] == "REMOVE":
+                if item.get("_shadow_deleted") != {"BOOL": True} or set(content(item)) != {"pk", "sk"}:
+                    self.divergences.append(f"{when}: seq {seq} is a REMOVE but the shadow item is not a bare tombstone")
+            elif "_shadow_deleted" in item or content(item) != expected:
+                self.divergences.append(f"{when}: shadow content at seq {seq} differs from the sanitized image")
+        for k, upto in self.ok_max.items():
+            need = self.required(k, upto)
+            have = items.get(k, {}).get("_shadow_seq", {}).get("S", "")
+            if have < upto and (not need or have >= need):
+                self.behind_by_design += 1
+            if need and have < need:
+                self.divergences.append(
+                    f"{when}: records up to seq {upto.lstrip('0')} of a key were reported successful, "
+                    f"but the shadow holds seq {have.lstrip('0') or 'nothing'} < {need.lstrip('0')}")
+
+
+class Lambda:
+    """Delivers a stream to the function the way an event source mapping does:
+    ReportBatchItemFailures (retry from the lowest failed sequence number),
+    BisectBatchOnFunctionError, whole-batch duplicates and redrives of old batches."""
+
+    def __init__(self, emu, model: Model, rng: random.Random, stats: dict, timeout: float):
+        self.emu, self.model, self.rng, self.stats, self.timeout = emu, model, rng, stats, timeout
+
+    def invoke(self, batch: list[dict], why: str) -> set | None:
+        """One invocation; the failed sequence numbers, or None on a function error."""
+        self.stats["invocations"] += 1
+        self.stats["records_delivered"] += len(batch)
+        status, resp = self.emu.invoke(local_aws.event(batch), timeout=self.timeout)
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        if is_function_error(status, resp):
+            self.stats["function_errors"] += 1
+            self.model.check(f"after a function error ({why})")
+            return None
+        failed = {f.get("itemIdentifier") for f in resp["batchItemFailures"]}
+        if not failed <= set(seqs):
+            self.model.divergences.append(f"{why}: batchItemFailures names records not in the batch")
+        self.stats["records_failed"] += len(failed)
+        self.model.note_ok([r for r in batch if r["dynamodb"]["SequenceNumber"] not in failed])
+        self.model.check(f"after {why} of {len(batch)} records")
+        return failed
+
+    def deliver(self, batch: list[dict]) -> int | None:
+        """Index of the first record to retry, or None when the whole batch is done."""
+        failed = self.invoke(batch, "a delivery")
+        if failed is None:
+            if len(batch) == 1:
+                return 0
+            self.stats["bisections"] += 1
+            mid = len(batch) // 2
+            r = self.deliver(batch[:mid])
+            if r is not None:
+                return r
+            r = self.deliver(batch[mid:])
+            return None if r is None else mid + r
+        if not failed:
+            return None
+        return min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+
+    def run(self, records: list[dict]) -> None:
+        pos, stuck, done = 0, 0, []
+        while pos < len(records):
+            size = self.rng.choice([1, 1, 2, 3, 4, 6, 10, 25])
+            batch = records[pos:pos + size]
+            r = self.deliver(batch)
+            if r is None:
+                done.append(batch)
+                pos += len(batch)
+                stuck = 0
+                if self.rng.random() < 0.15:
+                    self.stats["duplicates"] += 1
+                    self.invoke(batch, "a duplicate delivery")
+                if len(done) > 1 and self.rng.random() < 0.15:
+                    self.stats["redrives"] += 1
+                    self.invoke(self.rng.choice(done[:-1]), "a redrive of an old batch")
+            else:
+                if r:
+                    done.append(batch[:r])
+                pos += r
+                stuck = stuck + 1 if r == 0 else 0
+                self.stats["retries"] += 1
+                assert stuck < 40, f"seed {self.model.seed}: record {pos} failed 40 deliveries in a row"
+
+
+def rates(total: float, delay: float) -> dict[str, float]:
+    """Fault rates per PutItem: `total` spread over the kinds, `delay` of it late answers."""
+    share = {"throttle": 0.24, "throttling": 0.16, "http500": 0.14, "http503": 0.14, "reset_before": 0.16, "reset_after": 0.16}
+    return {**{k: (total - delay) * v for k, v in share.items()}, "delay": delay}
+
+
+MODEL_CONFIGS = {
+    # Few SDK attempts: faults surface as failed records and Lambda's retries carry them.
+    # A write the proxy holds longer than the function timeout makes the invocation time out
+    # (a function error: the batch is bisected), and the held write still lands afterwards.
+    # The SDK sets no read or operation timeout (only a 3.1 s connect timeout), so without
+    # the function timeout it would wait as long as the proxy does.
+    "max_attempts_2": dict(env={"SHADOW_MAX_ATTEMPTS": "2", "AWS_LAMBDA_FUNCTION_TIMEOUT": "2"},
+                           rates=rates(0.25, 0.012), delay=2.5),
+    # The default (6 attempts): the SDK's retries with backoff absorb the same faults; late
+    # answers (0.3 s) are waited out.
+    "default_attempts": dict(env={}, rates=rates(0.15, 0.015), delay=0.3),
+}
+
+
+@pytest.mark.parametrize("config", sorted(MODEL_CONFIGS))
+def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, config):
+    ddb, streams = aws
+    cfg = MODEL_CONFIGS[config]
+    shadow = f"shadow-model-{uuid.uuid4().hex[:8]}"
+    stats = dict.fromkeys(["seeds", "stream_records", "invocations", "records_delivered", "records_failed",
+                           "function_errors", "bisections", "retries", "duplicates", "redrives",
+                           "checks_behind_by_design"], 0)
+    divergent: dict[int, list[str]] = {}
+    proxy.clear()
+    proxy.delay = cfg["delay"]
+    proxy.reset_counts()
+    started = time.monotonic()
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url, **cfg["env"]}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        for seed in range(BASE_SEED, BASE_SEED + SEEDS):
+            try:
+                rng = random.Random(seed)
+                proxy.clear()
+                source, _, arn = new_tables(ddb, shadow)
+                keys = [f"K#{i}" for i in range(rng.randint(3, 8))]
+                run_history(ddb, source, rng, keys, rng.randint(40, 70))
+                records = local_aws.read_stream(streams, arn, source)
+                model = Model(ddb, shadow, records, seed)
+                proxy.set_rates(cfg["rates"], seed=seed)
+                Lambda(emu, model, rng, stats, timeout=120).run(records)
+                proxy.clear()
+                assert proxy.wait_idle(30), "a delayed write never finished"
+                model.check("at the end")
+                # The end state: the sanitized final source items, and tombstones for deleted keys.
+                final = {key_of(i): local_aws._jsonable(i) for i in local_aws.scan_all(ddb, source)}
+                expected = dict(zip(final, (content(json.loads(x)) for x in sanitize_lines(list(final.values())))))
+                items = shadow_items(ddb, shadow)
+                touched = {model.key(r) for r in records}
+                if set(items) != touched:
+                    model.divergences.append(f"shadow keys differ from the stream's keys: {len(items)} vs {len(touched)}")
+                for k in touched & set(items):
+                    if k in expected:
+                        if "_shadow_deleted" in items[k] or content(items[k]) != expected[k]:
+                            model.divergences.append("final shadow item differs from the sanitized final source item")
+                    elif items[k].get("_shadow_deleted") != {"BOOL": True}:
+                        model.divergences.append("a deleted source item is not a tombstone in the shadow table")
+                leaked = [s for s in PLANTED if s in json.dumps(local_aws._jsonable(list(items.values())))]
+                if leaked:
+                    model.divergences.append(f"{len(leaked)} planted values reached the shadow table")
+                stats["seeds"] += 1
+                stats["stream_records"] += len(records)
+                stats["checks_behind_by_design"] += model.behind_by_design
+                if model.divergences:
+                    divergent[seed] = model.divergences
+            except Exception as e:
+                raise AssertionError(f"seed {seed} (DYNAMO_SHADOW_FAULT_SEED={seed} DYNAMO_SHADOW_FAULT_SEEDS=1 reruns it): {e}") from e
+        alive = emu.proc.poll() is None
+        logs = emu.logs()
+    counts = proxy.counts()
+    FIGURES[f"model[{config}]"] = {
+        **stats, "divergent_seeds": len(divergent), "seconds": round(time.monotonic() - started, 1),
+        "first_seed": BASE_SEED, "write_requests": counts["matching"], "faults": counts["faults"],
+        "proxy_statuses": counts["statuses"], "proxy_connections": counts["connections"],
+        "chunked_requests": counts["chunked_requests"],
+    }
+    assert alive, "the emulator died"
+    assert not divergent, "divergent seeds (DYNAMO_SHADOW_FAULT_SEED=<seed> DYNAMO_SHADOW_FAULT_SEEDS=1 reruns one): " + \
+        "; ".join(f"seed {s}: {d[:3]}" for s, d in divergent.items())
+    assert sum(counts["faults"].values()) > 0, "the proxy injected no faults"
+    assert stats["records_delivered"] > stats["stream_records"]
+    for s in PLANTED:
+        assert s not in logs, "a planted value reached the function's log"
+
+
+# ---------------------------------------------------------------------------------------
+# A poison record fails alone; the other keys of its batch are applied.
+# ---------------------------------------------------------------------------------------
+
+def test_poison_record_fails_alone(aws, endpoint, tmp_path):
+    ddb, streams = aws
+    source, shadow, arn = new_tables(ddb)
+    ddb.put_item(TableName=source, Item={"pk": S("A"), "sk": S("1"), "note": S("fine"), "api_key": S(STRIPE[0])})
+    # A real item DynamoDB accepts (about 200 KB) that grows past 400 KB when its URL
+    # credentials are redacted: it can never be shadowed.
+    ddb.put_item(TableName=source, Item={"pk": S("B"), "sk": S("1"), "log": S("https://a:b@h/ " * 14000)})
+    ddb.put_item(TableName=source, Item={"pk": S("C"), "sk": S("1"), "note": S(f"mail {EMAILS[0]}")})
+    ddb.update_item(TableName=source, Key={"pk": S("B"), "sk": S("1")}, UpdateExpression="SET n = :n",
+                    ExpressionAttributeValues={":n": N("1")})
+    ddb.put_item(TableName=source, Item={"pk": S("D"), "sk": S("1"), "note": S("ok")})
+    ddb.update_item(TableName=source, Key={"pk": S("A"), "sk": S("1")}, UpdateExpression="SET note = :n",
+                    ExpressionAttributeValues={":n": S("changed")})
+    records = local_aws.read_stream(streams, arn, source)
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "A"), ("INSERT", "B"), ("INSERT", "C"), ("MODIFY", "B"), ("INSERT", "D"), ("MODIFY", "A")]
+    # A second poison, not from DynamoDB: a number it could never hold, in D's record.
+    records[4] = json.loads(json.dumps(records[4]))
+    records[4]["dynamodb"]["NewImage"]["n"] = N("1E+126")
+    seq = [r["dynamodb"]["SequenceNumber"] for r in records]
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        status, resp = emu.invoke(local_aws.event(records))
+        assert status == 200, resp
+        assert resp == {"batchItemFailures": [{"itemIdentifier": s} for s in (seq[1], seq[3], seq[4])]}, \
+            "B's record and the record after it for the same key, and D's record, fail; nothing else"
+        items = shadow_items(ddb, shadow)
+        assert set(items) == {("A", "1"), ("C", "1")}
+        assert items[("A", "1")]["note"] == S("changed") and "api_key" not in items[("A", "1")]
+        assert items[("C", "1")]["note"] == S("mail [REDACTED:EMAIL]")
+        # Lambda retries from the lowest failed sequence number: the poison fails again, alone.
+        status, resp = emu.invoke(local_aws.event(records[1:]))
+        assert resp == {"batchItemFailures": [{"itemIdentifier": s} for s in (seq[1], seq[3], seq[4])]}
+        assert set(shadow_items(ddb, shadow)) == {("A", "1"), ("C", "1")}
+        logs = emu.logs()
+    assert "over DynamoDB's 400 KB item limit" in logs
+    assert "attribute `n`: outside DynamoDB's number range" in logs
+    assert "https://a:b@h" not in logs
+
+
+# ---------------------------------------------------------------------------------------
+# Malformed events: a clear error or a reported failure, never a partial write, and the
+# function keeps serving.
+# ---------------------------------------------------------------------------------------
+
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/src/stream/2026-01-01T00:00:00.000"
+_seq = [300000000000000000000]
+
+
+def rec(pk: str, new=..., event: str = "INSERT", keys=..., old=None, **dynamodb) -> dict:
+    _seq[0] += 1
+    d = {"Keys": {"pk": S(pk), "sk": S("x")} if keys is ... else keys, "SequenceNumber": str(_seq[0]),
+         "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": 1700000000}
+    if new is ...:
+        new = {"pk": S(pk), "sk": S("x"), "v": S("value")}
+    if new is not None:
+        d["NewImage"] = new
+    if old is not None:
+        d["OldImage"] = old
+    d.update(dynamodb)
+    return {"eventID": uuid.uuid4().hex, "eventName": event, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "eventSourceARN": ARN, "dynamodb": d}
+
+
+def img(pk: str, **attrs) -> dict:
+    return {"pk": S(pk), "sk": S("x"), **attrs}
+
+
+def nested(levels: int, key: str = "a") -> dict:
+    v = S("leaf")
+    for _ in range(levels):
+        v = {"M": {key: v}}
+    return v
+
+
+def without(r: dict, *path: str) -> dict:
+    r = json.loads(json.dumps(r))
+    target = r
+    for p in path[:-1]:
+        target = target[p]
+    del target[path[-1]]
+    return r
+
+
+def with_field(r: dict, value, *path: str) -> dict:
+    r = json.loads(json.dumps(r))
+    target = r
+    for p in path[:-1]:
+        target = target[p]
+    target[path[-1]] = value
+    return r
+
+
+def malformed_cases() -> list[tuple[str, object, str, object]]:
+    """(name, payload, expectation, detail): "error" (a function error whose message holds
+    detail), "failed" (detail = indices of the records reported failed, the rest applied), or
+    "ok" (detail = a check on the shadow items)."""
+    bad_utf8 = base64.b64encode(b"\xff\xfe\xfd\x80 not text").decode()
+    c = []
+    c.append(("no Records", {"foo": 1}, "error", "no `Records` array"))
+    c.append(("Records not an array", {"Records": "x"}, "error", "no `Records` array"))
+    c.append(("null record", {"Records": [None]}, "error", "no dynamodb.SequenceNumber"))
+    c.append(("one record without SequenceNumber fails the batch",
+              {"Records": [rec("e1"), without(rec("e2"), "dynamodb", "SequenceNumber")]}, "error", "record 1 has no dynamodb.SequenceNumber"))
+    c.append(("SequenceNumber a JSON number", {"Records": [with_field(rec("e3"), 123, "dynamodb", "SequenceNumber")]},
+              "error", "no dynamodb.SequenceNumber"))
+    c.append(("SequenceNumber not digits", {"Records": [with_field(rec("f1"), "12ab", "dynamodb", "SequenceNumber"), rec("f1ok")]}, "failed", [0]))
+    c.append(("SequenceNumber of 41 digits", {"Records": [with_field(rec("f2"), "1" * 41, "dynamodb", "SequenceNumber"), rec("f2ok")]}, "failed", [0]))
+    c.append(("no Keys", {"Records": [without(rec("f3"), "dynamodb", "Keys"), rec("f3ok")]}, "failed", [0]))
+    c.append(("Keys a string", {"Records": [rec("f4", keys="pk"), rec("f4ok")]}, "failed", [0]))
+    c.append(("Keys of an unknown type", {"Records": [rec("f5", keys={"pk": {"Q": "f5"}, "sk": S("x")}), rec("f5ok")]}, "failed", [0]))
+    c.append(("NewImage an array", {"Records": [rec("f6", new=[1, 2]), rec("f6ok")]}, "failed", [0]))
+    c.append(("no eventName", {"Records": [without(rec("f7"), "eventName"), rec("f7ok")]}, "failed", [0]))
+    c.append(("unknown eventName", {"Records": [rec("f8", event="UPSERT"), rec("f8ok")]}, "failed", [0]))
+    c.append(("SizeBytes a string", {"Records": [with_field(rec("f9"), "big", "dynamodb", "SizeBytes"), rec("f9ok")]}, "failed", [0]))
+    c.append(("INSERT without NewImage", {"Records": [rec("f10", new=None), rec("f10ok")]}, "failed", [0]))
+    c.append(("key attribute missing from NewImage", {"Records": [rec("f11", new={"sk": S("x"), "v": S("1")}), rec("f11ok")]}, "failed", [0]))
+    c.append(("unknown type", {"Records": [rec("f12", new=img("f12", x={"Q": "value"})), rec("f12ok")]}, "failed", [0]))
+    c.append(("BOOL a string", {"Records": [rec("f13", new=img("f13", x={"BOOL": "yes"})), rec("f13ok")]}, "failed", [0]))
+    c.append(("NULL false", {"Records": [rec("f14", new=img("f14", x={"NULL": False})), rec("f14ok")]}, "failed", [0]))
+    c.append(("B not base64", {"Records": [rec("f15", new=img("f15", x={"B": "!!not base64!!"})), rec("f15ok")]}, "failed", [0]))
+    c.append(("S a number", {"Records": [rec("f16", new=img("f16", x={"S": 5})), rec("f16ok")]}, "failed", [0]))
+    c.append(("key of type M", {"Records": [rec("f17", keys={"pk": {"M": {}}, "sk": S("x")}, new={"pk": {"M": {}}, "sk": S("x")}), rec("f17ok")]}, "failed", [0]))
+    # The later record of a key whose earlier record failed is failed too (ordering).
+    c.append(("a failure fails the rest of its key only",
+              {"Records": [rec("f18", new=img("f18", x={"N": "12abc"})), rec("f18"), rec("f18b")]}, "failed", [0, 1]))
+    # Numbers: DynamoDB's 38 digits and -130..+125 exponents, exact strings kept.
+    for n in ("12345678901234567890123456789012345678", "9.9E+125", "1E-130", "-0.00012345678901234567890123456789012345678",
+              "1.2345678901234567890123456789012345678E+100"):
+        c.append((f"number {n}", {"Records": [rec(f"n{n}", new=img(f"n{n}", x=N(n)))]}, "ok",
+                  lambda items, n=n: items[(f"n{n}", "x")]["x"] == N(n)))
+    for n in ("123456789012345678901234567890123456789", "1E+126", "1E-131", "NaN", "Infinity", "1e1000000", "-", "0x10", "1_000"):
+        c.append((f"number {n}", {"Records": [rec(f"bad{n}", new=img(f"bad{n}", x=N(n))), rec(f"bad{n}ok")]}, "failed", [0]))
+    c.append(("bad number inside an NS", {"Records": [rec("ns", new=img("ns", x={"NS": ["1", "1E+200"]})), rec("nsok")]}, "failed", [0]))
+    # Nesting: DynamoDB takes 31 map levels below an attribute and refuses 32.
+    c.append(("31 nested maps", {"Records": [rec("d31", new=img("d31", x=nested(31)))]}, "ok",
+              lambda items: items[("d31", "x")]["x"] == nested(31)))
+    c.append(("32 nested maps", {"Records": [rec("d32", new=img("d32", x=nested(32))), rec("d32ok")]}, "failed", [0]))
+    c.append(("40 nested lists", {"Records": [rec("l40", new=img("l40", x=json.loads('{"L":[' * 40 + '{"S":"x"}' + ']}' * 40))), rec("l40ok")]}, "failed", [0]))
+    # Deeper than the runtime's JSON parser goes (128): the event is refused as a whole.
+    c.append(("70 nested maps", {"Records": [rec("d70ok"), rec("d70", new=img("d70", x=nested(70)))]}, "error", "nested deeper than 128"))
+    # Binary that is not UTF-8 cannot be scanned: dropped, the rest written.
+    c.append(("invalid UTF-8 in B", {"Records": [rec("u8", new=img("u8", x={"B": bad_utf8}, y=S("kept")))]}, "ok",
+              lambda items: "x" not in items[("u8", "x")] and items[("u8", "x")]["y"] == S("kept")))
+    c.append(("invalid UTF-8 in a BS", {"Records": [rec("bs8", new=img("bs8", x={"BS": [bad_utf8]}, y=S("kept")))]}, "ok",
+              lambda items: "x" not in items[("bs8", "x")]))
+    # Item size: DynamoDB's 400 KB.
+    c.append(("a 390 KB item", {"Records": [rec("z1", new=img("z1", s=S("hello world " * 33000)))]}, "ok",
+              lambda items: len(items[("z1", "x")]["s"]["S"]) == 12 * 33000))
+    c.append(("a 420 KB item", {"Records": [rec("z2", new=img("z2", s=S("hello world " * 35000))), rec("z2ok")]}, "failed", [0]))
+    # Sets DynamoDB never emits: an empty set is dropped (DynamoDB rejects empty sets), a
+    # duplicate element collapses; the rest of the item is written.
+    c.append(("empty SS", {"Records": [rec("es", new=img("es", x={"SS": []}, y=S("kept")))]}, "ok",
+              lambda items: "x" not in items[("es", "x")] and items[("es", "x")]["y"] == S("kept")))
+    c.append(("duplicate SS elements", {"Records": [rec("ds", new=img("ds", x={"SS": ["a", "a", "b"]}))]}, "ok",
+              lambda items: sorted(items[("ds", "x")]["x"]["SS"]) == ["a", "b"]))
+    c.append(("empty Records", {"Records": []}, "ok", lambda items: True))
+    return c
+
+
+def test_malformed_events(aws, endpoint, tmp_path):
+    ddb, _ = aws
+    _, shadow, _ = new_tables(ddb)
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    problems = []
+    timing = {}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke({"Records": []}) == (200, {"batchItemFailures": []})
+        pid = emu.runtime_pid()
+        for name, payload, expect, detail in malformed_cases():
+            before = shadow_items(ddb, shadow)
+            status, resp = emu.invoke(payload)
+            after = shadow_items(ddb, shadow)
+            recs = payload["Records"] if isinstance(payload.get("Records"), list) else []
+            keys = [key_of(r["dynamodb"]["Keys"]) if isinstance(r, dict) and isinstance(r.get("dynamodb", {}).get("Keys"), dict)
+                    and "S" in r["dynamodb"]["Keys"].get("pk", {}) else None for r in recs]
+            if expect == "error":
+                if not (status == 200 and isinstance(resp, dict) and "errorType" in resp and detail in resp.get("errorMessage", "")):
+                    problems.append(f"{name}: expected a function error about {detail!r}, got {status} {str(resp)[:200]}")
+                if after != before:
+                    problems.append(f"{name}: a refused event wrote to the shadow table")
+            else:
+                if is_function_error(status, resp):
+                    problems.append(f"{name}: function error {str(resp)[:300]}")
+                    continue
+                failed = {f["itemIdentifier"] for f in resp["batchItemFailures"]}
+                want = {recs[i]["dynamodb"]["SequenceNumber"] for i in (detail if expect == "failed" else [])}
+                if failed != want:
+                    problems.append(f"{name}: reported failed {sorted(failed)}, expected {sorted(want)}")
+                for i, r in enumerate(recs):
+                    if keys[i] is None:
+                        continue
+                    if r["dynamodb"]["SequenceNumber"] in failed and after.get(keys[i]) != before.get(keys[i]):
+                        problems.append(f"{name}: record {i} was reported failed but its shadow item changed")
+                    if r["dynamodb"]["SequenceNumber"] not in failed and keys[i] not in after:
+                        problems.append(f"{name}: record {i} was reported successful but nothing was written")
+                if expect == "ok" and not detail(after):
+                    problems.append(f"{name}: the shadow item is not what was expected")
+            # Still alive, same process, and serving.
+            if emu.proc.poll() is not None or emu.runtime_pid() != pid:
+                problems.append(f"{name}: the function process died or was replaced")
+                pid = emu.runtime_pid()
+            if emu.invoke({"Records": []}, timeout=30) != (200, {"batchItemFailures": []}):
+                problems.append(f"{name}: the next invocation was not served")
+
+        # 10,000 records in one batch (100 keys, 100 versions each), about 5 MB.
+        ev = {"Records": [rec(f"m{i % 100}", new=img(f"m{i % 100}", v=S(f"version {i}"), note=S(f"mail {EMAILS[0]}")))
+                          for i in range(10_000)]}
+        t0 = time.monotonic()
+        status, resp = emu.invoke(ev, timeout=300)
+        timing["10000_records_s"] = round(time.monotonic() - t0, 2)
+        assert (status, resp) == (200, {"batchItemFailures": []}), str(resp)[:300]
+        items = shadow_items(ddb, shadow)
+        last = {key_of(r["dynamodb"]["Keys"]): r for r in ev["Records"]}
+        assert all(items[k]["_shadow_seq"]["S"] == pad(r["dynamodb"]["SequenceNumber"]) and items[k]["v"] == r["dynamodb"]["NewImage"]["v"]
+                   for k, r in last.items()), "each key holds its newest version"
+
+        # Just under Lambda's 6 MB payload: fifteen 390 KB items.
+        big = [rec(f"p{i}", new=img(f"p{i}", s=S("hello world " * 32500))) for i in range(15)]
+        data = json.dumps({"Records": big}).encode()
+        timing["payload_mb"] = round(len(data) / 2**20, 2)
+        t0 = time.monotonic()
+        status, resp = emu.invoke_raw(data, timeout=300)
+        timing["payload_s"] = round(time.monotonic() - t0, 2)
+        assert (status, resp) == (200, {"batchItemFailures": []}), str(resp)[:300]
+        assert {("p%d" % i, "x") for i in range(15)} <= set(shadow_items(ddb, shadow))
+        # Over 6 MB: Lambda refuses it before the function runs; the emulator truncates it at
+        # 6 MB, so the function sees broken JSON and refuses the whole event.
+        over = [rec(f"q{i}", new=img(f"q{i}", s=S("hello world " * 32500))) for i in range(17)]
+        before = shadow_items(ddb, shadow)
+        status, resp = emu.invoke_raw(json.dumps({"Records": over}).encode(), timeout=300)
+        assert is_function_error(status, resp), str(resp)[:300]
+        assert shadow_items(ddb, shadow) == before
+        # Not JSON at all, and invalid UTF-8 inside a JSON string.
+        for raw in (b"{not json", b"", b'{"Records": [{"eventName": "\xff\xfe"}]}'):
+            status, resp = emu.invoke_raw(raw)
+            msg = resp.get("errorMessage", "") if isinstance(resp, dict) else ""
+            assert is_function_error(status, resp) and any(w in msg for w in ("deserialize", "not valid JSON", "truncated")), resp
+        assert emu.invoke({"Records": []}) == (200, {"batchItemFailures": []})
+        assert emu.proc.poll() is None and emu.runtime_pid() == pid, "the function process was replaced"
+    FIGURES["malformed"] = {"cases": len(malformed_cases()), **timing}
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------
+# Regex safety: 400 KB adversarial strings finish in bounded time and memory.
+# ---------------------------------------------------------------------------------------
+
+def adversarial() -> dict[str, dict]:
+    n = 390_000
+
+    def fill(unit: str) -> str:
+        return (unit * (n // len(unit) + 1))[:n]
+
+    cases = {name: {"text": S(fill(unit))} for name, unit in {
+        "digits": "1", "digits and spaces": "4111 ", "digits and dashes": "12-", "a@a@": "a@", "AKIAAKIA": "AKIA",
+        "sk_live_ repeated": "sk_live_", "dots": ".", "a.a.a.": "a.", "ghp_ repeated": "ghp_", "eyJ. repeated": "eyJ.",
+        "-----BEGIN repeated": "-----BEGIN ", "password= repeated": "password=", "+1 repeated": "+1 ",
+        "Bearer repeated": "Bearer ", "1.2.3. repeated": "1.2.3.", "a1@b2.c3- repeated": "a1@b2.c3-",
+        "hex digest run": "0123456789abcdef", "xoxb- repeated": "xoxb-", "DE89 repeated": "DE89 ",
+        "postgres://u:p@ repeated": "postgres://u:p@", "SSN 123-45- repeated": "SSN 123-45-",
+    }.items()}
+    cases["string set of near misses"] = {"set": {"SS": [f"AKIA{i:06d}x@" for i in range(20_000)]}}
+    cases["20,000 map keys"] = {"m": {"M": {f"a{i}@b.c": S("v") for i in range(20_000)}}}
+    cases["long number run in a list"] = {"l": {"L": [N("9" * 38)] * 8_000}}
+    return cases
+
+
+def test_regex_safety_on_adversarial_strings(aws, endpoint, tmp_path):
+    ddb, _ = aws
+    _, shadow, _ = new_tables(ddb)
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    per_case = {}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke({"Records": []}) == (200, {"batchItemFailures": []})
+        pid = emu.runtime_pid()
+        base_kb = last_hwm = local_aws.proc_status_kb(pid)
+        grew = {}  # case -> MB the peak RSS grew by during it
+        for i, (name, attrs) in enumerate(adversarial().items()):
+            r = rec(f"adv{i}", new=img(f"adv{i}", **attrs))
+            t0 = time.monotonic()
+            status, resp = emu.invoke({"Records": [r]}, timeout=120)
+            secs = time.monotonic() - t0
+            assert not is_function_error(status, resp), f"{name}: {str(resp)[:300]}"
+            failed = bool(resp["batchItemFailures"])
+            written = "Item" in ddb.get_item(TableName=shadow, Key={"pk": S(f"adv{i}"), "sk": S("x")}, ProjectionExpression="pk")
+            assert written != failed, f"{name}: reported {'failed' if failed else 'ok'} but written={written}"
+            per_case[name] = (round(secs, 2), "failed" if failed else "written")
+            hwm = local_aws.proc_status_kb(pid)
+            if hwm > last_hwm:
+                grew[name] = round((hwm - last_hwm) / 1024, 1)
+                last_hwm = hwm
+            assert secs < 20, f"{name}: took {secs:.1f} s"
+        assert emu.runtime_pid() == pid, "the function process was replaced (killed?)"
+        peak_kb = local_aws.proc_status_kb(pid)
+        logs = emu.logs()
+    slowest = max(per_case.items(), key=lambda kv: kv[1][0])
+    FIGURES["adversarial"] = {"cases": len(per_case), "peak_rss_mb": round(peak_kb / 1024, 1),
+                              "rss_before_mb": round(base_kb / 1024, 1), "slowest": f"{slowest[0]} {slowest[1][0]} s",
+                              "total_s": round(sum(v[0] for v in per_case.values()), 1), "peak_grew_mb_in": grew,
+                              "failed_closed": sorted(k for k, v in per_case.items() if v[1] == "failed")}
+    assert peak_kb < 128 * 1024, f"peak RSS {peak_kb} kB"
+    # A failed one says why, without its value.
+    for name, (_, outcome) in per_case.items():
+        if outcome == "failed":
+            assert "over DynamoDB's 400 KB item limit" in logs
+
+
+# ---------------------------------------------------------------------------------------
+# Canaries: planted values never appear in anything the function emits but the shadow table.
+# ---------------------------------------------------------------------------------------
+
+LOG_CONFIGS = {
+    "AWS_LAMBDA_LOG_LEVEL=trace": {"AWS_LAMBDA_LOG_LEVEL": "trace"},
+    "AWS_LAMBDA_LOG_LEVEL=debug": {"AWS_LAMBDA_LOG_LEVEL": "debug"},
+    "AWS_LAMBDA_LOG_LEVEL=info": {"AWS_LAMBDA_LOG_LEVEL": "info"},
+    "RUST_LOG=trace": {"RUST_LOG": "trace"},
+    "RUST_LOG=directives": {"RUST_LOG": "trace,lambda_runtime=trace,aws_smithy_runtime=trace,hyper=trace,aws_sdk_dynamodb=trace"},
+    "JSON trace": {"AWS_LAMBDA_LOG_LEVEL": "TRACE", "AWS_LAMBDA_LOG_FORMAT": "JSON"},
+    "JSON debug": {"AWS_LAMBDA_LOG_LEVEL": "debug", "AWS_LAMBDA_LOG_FORMAT": "json", "RUST_LOG": "trace"},
+}
+
+
+class Canaries:
+    """Unique values planted everywhere a value can be: plain values, values dropped by name,
+    detected secrets, key values, map keys, set elements, numbers, binary."""
+
+    def __init__(self):
+        h = uuid.uuid4().hex
+        self.text = f"cnry{h[:14]}zq"
+        self.key = f"cnrykey{h[14:26]}"
+        self.mapkey = f"cnry.{h[4:16]}@map.example"
+        self.number = "7" + str(int(h[:12], 16)).rjust(20, "3")[:20] + "1"
+        self.secret = f"sk_live_{h[:24]}"
+        self.binary = f"cnrybin{h[8:20]}"
+
+    def all(self) -> list[str]:
+        b64 = base64.b64encode(self.binary.encode()).decode()
+        return [self.text, self.key, self.mapkey, self.number, self.secret, self.binary, b64.rstrip("=")]
+
+    def item(self, pk: str) -> dict:
+        return {
+            "pk": S(f"{pk}#{self.key}"), "sk": S("1"),
+            "note": S(f"plain {self.text}"), "api_key": S(self.secret), "session_token": S(self.text),
+            "bio": S(f"my key is {self.secret}, text {self.text}"),
+            "tags": {"SS": [self.text, "x"]}, "count": N(self.number),
+            "data": {"M": {self.mapkey: S(self.text), "inner": {"L": [S(self.text), N(self.number)]}}},
+            "blob": {"B": self.binary.encode()}, "raw": {"B": b"\xff" + self.binary.encode()},
+        }
+
+
+def canary_stream(ddb, streams, c: Canaries) -> tuple[str, list[dict]]:
+    source, shadow, arn = new_tables(ddb)
+    for i in range(3):
+        ddb.put_item(TableName=source, Item=c.item(f"U{i}"))
+    ddb.update_item(TableName=source, Key={"pk": S(f"U0#{c.key}"), "sk": S("1")}, UpdateExpression="SET note = :n",
+                    ExpressionAttributeValues={":n": S(f"changed {c.text}")})
+    ddb.delete_item(TableName=source, Key={"pk": S(f"U1#{c.key}"), "sk": S("1")})
+    return shadow, local_aws.read_stream(streams, arn, source)
+
+
+def poison_records(c: Canaries, template: dict) -> list[dict]:
+    """Records that fail closed, each carrying canaries where the failure is."""
+    def variant(pk: str, **image) -> dict:
+        r = json.loads(json.dumps(template))
+        r["dynamodb"]["SequenceNumber"] = str(int(r["dynamodb"]["SequenceNumber"]) + 1000 + int(pk[1:]))
+        keys = {"pk": S(f"{pk}#{c.key}"), "sk": S("1")}
+        r["dynamodb"]["Keys"] = keys
+        r["dynamodb"]["NewImage"] = {**keys, **image}
+        r["dynamodb"].pop("OldImage", None)
+        r["eventName"] = "INSERT"
+        return r
+    return [
+        variant("P1", n=N(f"{c.number}x")),
+        variant("P2", flag={"BOOL": c.text}),
+        variant("P3", x={"Q": c.text}),
+        variant("P4", x={"NULL": c.text}),
+        variant("P5", x={"B": f"{c.text}!!"}),
+        variant("P6", x={"M": {c.mapkey: {"N": c.text}}}),
+        variant("P7", x={"SS": c.text}),
+        variant("P8", big=S(f"https://{c.text}:p@h/ " * 9000)),
+        variant("P9", **{"_shadow_seq": S(c.text), "x": N("1E+200")}),
+        with_field(variant("P10"), {"pk": {"S": c.key}, "sk": {"Q": c.text}}, "dynamodb", "Keys"),
+        with_field(variant("P11"), c.text, "eventName"),
+    ]
+
+
+@pytest.mark.parametrize("levels", list(LOG_CONFIGS))
+def test_canaries_never_leave_except_in_the_shadow_table(aws, proxy, tmp_path, levels):
+    ddb, streams = aws
+    c = Canaries()
+    shadow, records = canary_stream(ddb, streams, c)
+    proxy.clear()
+    proxy.delay = 1.2
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url, "SHADOW_MAX_ATTEMPTS": "2", **LOG_CONFIGS[levels]}
+    emitted = []
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        def call(payload) -> tuple[int, object]:
+            status, resp = emu.invoke(payload) if not isinstance(payload, bytes) else emu.invoke_raw(payload)
+            emitted.append(json.dumps(resp) if not isinstance(resp, str) else resp)
+            return status, resp
+
+        # Success.
+        assert call(local_aws.event(records)) == (200, {"batchItemFailures": []})
+        items = json.dumps(local_aws._jsonable(local_aws.scan_all(ddb, shadow)))
+        assert items.count('"_shadow_seq"') == 3 and c.secret not in items and c.number in items
+        # Failures: poison records, one each, next to a good record.
+        poison = poison_records(c, records[0])
+        status, resp = call(local_aws.event(poison + [records[2]]))
+        assert status == 200 and len(resp["batchItemFailures"]) == len(poison), resp
+        # Refused events.
+        for bad in ({"Records": c.text}, {c.text: 1}, {"Records": [{"dynamodb": {"NewImage": {"x": S(c.text)}}}]},
+                    f'{{"Records": "{c.text}'.encode(),
+                    {"Records": [{"dynamodb": {"SequenceNumber": {"x": c.text}, "Keys": {"pk": S(c.key)}}}]}):
+            status, resp = call(bad)
+            assert is_function_error(status, resp), resp
+        # Faults on the way to the table, including a service error that echoes a value
+        # (DynamoDB's ValidationException messages can quote request values).
+        echo = {"status": 400, "type": "com.amazon.coral.validate#ValidationException",
+                "message": f"One or more parameter values were invalid: {c.text} {c.secret}"}
+        for script in (["throttle", "throttle"], ["http500", "http503"], ["reset_before", "reset_before"],
+                       ["reset_after", "reset_after"], [echo], ["throttling", echo], ["delay"]):
+            fresh = json.loads(json.dumps(records[0]))
+            fresh["dynamodb"]["SequenceNumber"] = str(int(records[-1]["dynamodb"]["SequenceNumber"]) + 5000 + len(emitted))
+            proxy.script(script)
+            t0 = time.monotonic()
+            status, resp = call(local_aws.event([fresh]))
+            assert status == 200 and "batchItemFailures" in resp, resp
+            if script == ["delay"]:
+                # The SDK has no read/operation timeout: it waited for the late answer.
+                assert resp == {"batchItemFailures": []} and time.monotonic() - t0 >= proxy.delay
+                FIGURES["sdk_waits_out_a_late_answer_s"] = round(time.monotonic() - t0, 2)
+            proxy.clear()
+        assert proxy.wait_idle(10)
+        logs = emu.logs()
+        assert emu.proc.poll() is None
+    hits = {name: [s for s in c.all() if s in blob] for name, blob in
+            (("emulator log (stdout/stderr)", logs), ("responses and error bodies", "\n".join(emitted)))}
+    assert "batch" in logs, "the function logged its batch summary"
+    FIGURES.setdefault("canary_log_bytes", {})[levels] = len(logs)
+    assert not any(hits.values()), f"canaries leaked at {levels}: " + json.dumps(hits)
+
+
+def test_record_whose_new_image_key_differs_from_its_keys_fails_closed(aws, endpoint, tmp_path):
+    """A record is grouped (ordered) by `dynamodb.Keys`; one whose NewImage names another item
+    cannot be applied with certainty: it must be reported failed and write nothing."""
+    ddb, _ = aws
+    _, shadow, _ = new_tables(ddb)
+    r = rec("A", new=img("B", v=S("written by a record for A")))
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        status, resp = emu.invoke({"Records": [r]})
+    written = sorted(shadow_items(ddb, shadow))
+    assert (status, resp, written) == (200, {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}]}, []), \
+        f"reported {resp}, shadow items written: {written}"
+
+
+def test_canary_in_a_map_key_does_not_leak_from_a_refused_event(aws, endpoint, tmp_path):
+    """An event the runtime cannot parse (nesting deeper than its JSON parser's 128 levels, or
+    invalid UTF-8) must not echo the attribute names and map keys on the way to the error:
+    map keys are data (an email used as a key)."""
+    ddb, _ = aws
+    _, shadow, _ = new_tables(ddb)
+    c = Canaries()
+    deep = S("x")
+    for _ in range(70):
+        deep = {"M": {c.mapkey: deep}}
+    too_deep = json.dumps({"Records": [rec("deep", new=img("deep", x=deep))]}).encode()
+    bad_utf8 = json.dumps({"Records": [rec("u", new=img("u", x={"M": {c.mapkey: S("PLACEHOLDER")}}))]}).encode()
+    bad_utf8 = bad_utf8.replace(b"PLACEHOLDER", b"\xff\xfe")
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_LOG_LEVEL": "info"}
+    leaks = []
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        for name, raw in (("nesting over 128 JSON levels", too_deep), ("invalid UTF-8 in a value", bad_utf8)):
+            status, resp = emu.invoke_raw(raw)
+            assert is_function_error(status, resp), resp
+            if c.mapkey in json.dumps(resp):
+                leaks.append(f"{name}: the error response names the map key")
+        if c.mapkey in emu.logs():
+            leaks.append("the function's log names the map key")
+    assert not leaks, "; ".join(leaks)
+
+
+def test_canary_in_a_malformed_backfill_request_does_not_leak(aws, endpoint, tmp_path):
+    """The function's other entry point, `{"backfill": {...}}` (a Step Functions segment
+    request), refuses a malformed request without quoting the values it was given."""
+    ddb, _ = aws
+    source, shadow, _ = new_tables(ddb)
+    c = Canaries()
+    bad = [
+        {"backfill": {"sourceTable": source, "segment": c.text, "totalSegments": 1}},
+        {"backfill": {"sourceTable": source, "segment": 0, "totalSegments": 1, "dryRun": c.secret}},
+        {"backfill": {"sourceTable": source, "segment": 0, "totalSegments": 1, "cursor": {"pk": {"Q": c.key}}}},
+    ]
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_LOG_LEVEL": "info"}
+    emitted = []
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        for payload in bad:
+            status, resp = emu.invoke(payload)
+            assert is_function_error(status, resp), resp
+            emitted.append(json.dumps(resp))
+        logs = emu.logs()
+    hits = {name: [s for s in c.all() if s in blob] for name, blob in
+            (("emulator log (stdout/stderr)", logs), ("responses and error bodies", "\n".join(emitted)))}
+    assert not any(hits.values()), "canaries leaked: " + json.dumps(hits)
