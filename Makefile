@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: demo test bootstrap build validate lint bench
+.PHONY: demo test bootstrap build validate lint bench sam-test fuzz
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,6 +30,7 @@ lint:
 test: bootstrap build validate
 	DYNAMO_SHADOW_REQUIRE_ENDPOINT=1 $(PY) tests/harness/local_aws.py \
 	  bash -c 'cargo test && $(VENV)/bin/pytest -q tests/e2e'
+	$(MAKE) --no-print-directory sam-test
 	$(MAKE) --no-print-directory lint
 
 # Figures, not tests: engine MB/s, our write path against a naive mirror (on moto), and the
@@ -37,5 +38,19 @@ test: bootstrap build validate
 bench: bootstrap
 	cargo bench --bench engine
 	$(PY) tests/harness/local_aws.py cargo bench --bench mirror
+	$(PY) tests/harness/local_aws.py cargo bench --bench backfill
 	cargo build --release --bin shadow-lambda
 	$(PY) scripts/measure_lambda.py
+
+# `sam build` for x86_64 and arm64 and `sam local invoke` of every file in events/ against moto,
+# with podman standing in for Docker and a base image made locally (no registry). See the script.
+sam-test: bootstrap
+	scripts/sam_test.sh
+
+# Coverage-guided fuzzing of event decoding + sanitizing (needs a nightly toolchain; not part of
+# `make test`, whose tests/fuzz_replay.rs replays the same property on seeds and mutations).
+FUZZ_SECONDS ?= 300
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	mkdir -p .work/fuzz-corpus
+	cargo +nightly fuzz run event .work/fuzz-corpus fuzz/seeds -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048

@@ -38,6 +38,8 @@ pub mod backfill;
 pub mod detect;
 pub mod engine;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod item;
 pub mod lambda;
 pub mod metrics;

@@ -376,3 +376,35 @@ def test_backfill_segment_event_under_the_emulator(aws, endpoint, tables, tmp_pa
         logs = emu.logs()
     assert_shadow_matches(ddb, endpoint, source, shadow)
     assert not [s for s in SECRETS if s in logs]
+
+
+def test_backfill_through_throttling_and_partial_batches(aws, endpoint, tables, tmp_path):
+    """Through our fault proxy: throttled and failing Scan, BatchGetItem and PutItem calls are
+    retried with backoff; BatchWriteItem answers with UnprocessedItems (half of each request
+    is applied), which are retried until written."""
+    import fault_proxy
+
+    ddb, _ = aws
+    source, shadow, _ = tables
+    put_many(ddb, source, [item(i) for i in range(300)])
+    targets = tuple(f"DynamoDB_20120810.{op}" for op in ("Scan", "BatchGetItem", "PutItem"))
+    with fault_proxy.FaultProxy(endpoint, seed=3, rates={"throttle": 0.15, "throttling": 0.05, "http500": 0.05},
+                                targets=targets) as proxy:
+        p = run_cli(proxy.url, "backfill", "--source-table", source, "--shadow-table", shadow, "--segments", "2",
+                    "--page-size", "60", "--checkpoint", str(tmp_path / "a.json"), "--json")
+        faults = proxy.counts()["faults"]
+    assert json.loads(p.stdout)["summary"]["written"] == 300
+    assert sum(faults.values()) >= 20, faults
+    assert_shadow_matches(ddb, endpoint, source, shadow)
+
+    shadow2 = f"{shadow}-x"
+    local_aws.create_tables(ddb, f"{source}-unused", shadow2)
+    with fault_proxy.FaultProxy(endpoint, seed=4, rates={"unprocessed": 0.6, "throttle": 0.1},
+                                targets=("DynamoDB_20120810.BatchWriteItem",)) as proxy:
+        p = run_cli(proxy.url, "backfill", "--source-table", source, "--shadow-table", shadow2, "--segments", "1",
+                    "--exclusive", "--checkpoint", str(tmp_path / "b.json"), "--json")
+        faults = proxy.counts()["faults"]
+    s = json.loads(p.stdout)["summary"]
+    assert s["written"] == 300 and faults.get("unprocessed", 0) >= 5, (s, faults)
+    assert s["write_requests"] > 12, "unprocessed items were sent again"
+    assert_shadow_matches(ddb, endpoint, source, shadow2)

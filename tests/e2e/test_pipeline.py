@@ -130,8 +130,21 @@ def test_stream_to_shadow_end_to_end(aws, tables, emulator):
     assert after[("TICKET#9", "META")]["status"] == S("closed")
     assert after[("LOG#1", "2026-11-25")]["_shadow_deleted"] == {"BOOL": True}
 
-    # Nothing the function printed carries a planted value.
+    # One embedded-metric (EMF) line per batch: counts only, one low-cardinality dimension.
     logs = emulator.logs()
+    emf = [json.loads(line) for line in logs.splitlines() if line.startswith('{"') and '"_aws"' in line]
+    assert len(emf) == 3, f"{len(emf)} EMF lines for 3 batches"
+    first = emf[0]
+    spec = first["_aws"]["CloudWatchMetrics"][0]
+    assert spec["Namespace"] == "DynamoShadow" and spec["Dimensions"] == [["FunctionName"]]
+    names = [m["Name"] for m in spec["Metrics"]]
+    assert set(first) == set(names) | {"_aws", "FunctionName"}, "nothing but declared metrics"
+    assert all(isinstance(first[n], (int, float)) for n in names)
+    assert (first["Records"], first["Written"], first["Deleted"], first["FailedRecords"]) == (5, 2, 1, 0)
+    assert first["RedactedPii"] >= 5 and first["RedactedSecrets"] >= 3
+    assert [e["StaleSkipped"] for e in emf[1:]] == [5, 2], "the replay and the redrive were stale"
+
+    # Nothing the function printed carries a planted value.
     assert '"batch"' in logs or "batch" in logs
     assert_no_secret(logs, USER_SECRETS + TICKET_SECRETS + LOG_SECRETS)
 

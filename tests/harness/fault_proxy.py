@@ -41,7 +41,7 @@ import time
 import urllib.parse
 import uuid
 
-KINDS = ("throttle", "throttling", "http500", "http503", "delay", "reset_before", "reset_after")
+KINDS = ("throttle", "throttling", "http500", "http503", "delay", "reset_before", "reset_after", "unprocessed")
 
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
         "content-length", "expect", "proxy-authenticate", "proxy-authorization"}
@@ -315,6 +315,25 @@ class FaultProxy:
             return close
         if kind == "delay" and self._stop.wait(self.delay):
             return True
+        if kind == "unprocessed" and target.endswith(".BatchWriteItem"):
+            # DynamoDB's partial success: forward the first half of each table's requests and
+            # answer 200 with the rest as UnprocessedItems.
+            req = json.loads(body)
+            keep, rest = {}, {}
+            for table, reqs in req.get("RequestItems", {}).items():
+                half = len(reqs) // 2
+                if reqs[:half]:
+                    keep[table] = reqs[:half]
+                rest[table] = reqs[half:]
+            if keep:
+                upstream[0], _ = self._forward(upstream[0], method, path, headers,
+                                               json.dumps({**req, "RequestItems": keep}).encode())
+            out = json.dumps({"UnprocessedItems": rest}).encode()
+            with self._lock:
+                self._statuses[200] += 1
+            self._send(conn, 200, "OK", [("Content-Type", "application/x-amz-json-1.0"),
+                                         ("x-amzn-RequestId", uuid.uuid4().hex)], out, close=close)
+            return close
         upstream[0], resp = self._forward(upstream[0], method, path, headers, body)
         if kind == "reset_after":
             _reset(conn)  # the upstream applied the request; its answer is lost

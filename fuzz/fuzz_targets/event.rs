@@ -1,0 +1,10 @@
+//! Event decoding plus sanitizing: arbitrary bytes as a Lambda event, through the stream
+//! handler with an in-memory store. Seeds: `fuzz/seeds/` (copies of `events/`).
+//!
+//!   cargo install cargo-fuzz
+//!   cargo +nightly fuzz run event .work/fuzz-corpus fuzz/seeds -- -max_total_time=300
+//!
+//! (new inputs go to the first directory, so fuzz/seeds stays as committed)
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| dynamo_shadow::fuzzing::check_event(data));
