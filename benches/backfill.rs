@@ -67,8 +67,10 @@ fn main() {
             "{:>8} {:>10} {:>10} {:>12} {:>14} {:>10}",
             "segments", "seconds", "items/s", "requests", "sanitize s", "sanitize%"
         );
-        for segments in [1u32, 2, 4, 8] {
-            let shadow = format!("bench-shadow-{run}-{segments}");
+        let runs = [(1u32, false), (2, false), (4, false), (8, false), (1, true), (4, true)];
+        println!("(exclusive: unconditional BatchWriteItem, 25 items a request)");
+        for (segments, exclusive) in runs {
+            let shadow = format!("bench-shadow-{run}-{segments}-{exclusive}");
             create_table(client, &shadow).await;
             let opts = Options {
                 source_table: source.clone(),
@@ -76,7 +78,7 @@ fn main() {
                 total_segments: segments,
                 policy_changed: false,
                 dry_run: false,
-                exclusive: false,
+                exclusive,
                 max_wcu: None,
                 rate: None,
                 concurrency: 16,
@@ -97,7 +99,8 @@ fn main() {
             let s = bf.counters.snapshot();
             assert_eq!((s.scanned, s.written), (ITEMS as u64, ITEMS as u64), "every item written");
             println!(
-                "{segments:>8} {secs:>10.2} {:>10.0} {:>12} {:>14.2} {:>9.1}%",
+                "{:>8} {secs:>10.2} {:>10.0} {:>12} {:>14.2} {:>9.1}%",
+                if exclusive { format!("{segments} excl") } else { segments.to_string() },
                 ITEMS as f64 / secs,
                 s.write_requests + s.read_requests,
                 s.sanitize_secs,

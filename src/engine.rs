@@ -73,7 +73,10 @@ impl fmt::Display for SanitizeError {
             SanitizeError::Item(e) => write!(f, "{e}"),
             SanitizeError::MissingKey(k) => write!(f, "key attribute `{k}` is missing from the image"),
             SanitizeError::BadKeyType { name, found } => {
-                write!(f, "key attribute `{name}` has type {found}; this key can only be S or B here")
+                write!(
+                    f,
+                    "key attribute `{name}` has type {found}; a key is S, N or B, and only S or B can be tokenized"
+                )
             }
             SanitizeError::KeyRule { name, action } => {
                 write!(f, "the policy would {action} key attribute `{name}`; keys can only be kept or tokenized")
