@@ -102,22 +102,40 @@ pub trait ShadowStore: Send + Sync {
 /// The condition every shadow write carries.
 pub const GUARD: &str = "attribute_not_exists(#seq) OR #seq < :seq";
 
+/// Per-request time bounds. The SDK sets no read timeout by default: a stalled request
+/// would hold a batch until the function's own timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt (a request and its response).
+    pub attempt: std::time::Duration,
+    /// A whole call, retries and backoff included.
+    pub operation: std::time::Duration,
+}
+
+impl Timeouts {
+    /// The function's: single-item writes, well inside its 60 s timeout.
+    pub const FUNCTION: Timeouts =
+        Timeouts { attempt: std::time::Duration::from_secs(10), operation: std::time::Duration::from_secs(30) };
+    /// The CLI's: 1 MB Scan pages and batch calls on a busy table or a slow local endpoint.
+    pub const CLI: Timeouts =
+        Timeouts { attempt: std::time::Duration::from_secs(60), operation: std::time::Duration::from_secs(300) };
+}
+
 /// The SDK configuration every binary and test uses: rustls on ring for HTTPS, the standard
 /// retry mode (exponential backoff with jitter for throttling, 5xx and timeouts) with
-/// `max_attempts`, and the usual environment (region, credentials, `AWS_ENDPOINT_URL*`).
-pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
+/// `max_attempts`, bounded attempts and calls, and the usual environment (region,
+/// credentials, `AWS_ENDPOINT_URL*`).
+pub async fn sdk_config(max_attempts: u32, timeouts: Timeouts) -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
-        // The SDK sets no read timeout: a stalled request would hold a batch until the
-        // function's own timeout. Bound each attempt and the whole call (retries included).
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(std::time::Duration::from_secs(3))
-                .operation_attempt_timeout(std::time::Duration::from_secs(10))
-                .operation_timeout(std::time::Duration::from_secs(30))
+                .operation_attempt_timeout(timeouts.attempt)
+                .operation_timeout(timeouts.operation)
                 .build(),
         )
         .load()
@@ -127,7 +145,7 @@ pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
 /// A client for a local DynamoDB-compatible endpoint (moto's server in tests and
 /// benchmarks): fixed region and dummy credentials, so no AWS account is involved.
 pub async fn local_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let base = sdk_config(3).await;
+    let base = sdk_config(3, Timeouts::CLI).await;
     let conf = aws_sdk_dynamodb::config::Builder::from(&base)
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))

@@ -186,7 +186,7 @@ async fn main() -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    let sdk = dynamo_shadow::store::sdk_config(config.max_attempts).await;
+    let sdk = dynamo_shadow::store::sdk_config(config.max_attempts, dynamo_shadow::store::Timeouts::FUNCTION).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk));
     for r in routes.all() {
         tracing::info!(

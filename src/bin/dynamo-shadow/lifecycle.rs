@@ -28,7 +28,9 @@ fn sanitizer(t: &TableArgs) -> Result<Sanitizer, String> {
 }
 
 async fn client(max_attempts: u32) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&dynamo_shadow::store::sdk_config(max_attempts).await)
+    aws_sdk_dynamodb::Client::new(
+        &dynamo_shadow::store::sdk_config(max_attempts, dynamo_shadow::store::Timeouts::CLI).await,
+    )
 }
 
 fn default_checkpoint(o: &Options) -> PathBuf {
@@ -352,7 +354,7 @@ pub fn redrive(file: &Path, shadow_table: Option<String>, policy: Option<&PathBu
         }
     };
     runtime().block_on(async move {
-        let sdk = dynamo_shadow::store::sdk_config(max_attempts).await;
+        let sdk = dynamo_shadow::store::sdk_config(max_attempts, dynamo_shadow::store::Timeouts::CLI).await;
         let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
         let handler = StreamHandler::new(routes, DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk)), config);
         let mut ok = true;
