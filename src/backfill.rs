@@ -312,6 +312,20 @@ pub async fn key_schema(client: &Client, table: &str) -> Result<Vec<String>, Bac
     Ok(keys.into_iter().map(|(_, n)| n).collect())
 }
 
+/// The source table's key attribute names, after checking the shadow table has the same key.
+pub async fn same_key_schema(client: &Client, source: &str, shadow: &str) -> Result<Vec<String>, BackfillError> {
+    let keys = key_schema(client, source).await?;
+    let shadow_keys = key_schema(client, shadow).await?;
+    if keys != shadow_keys {
+        return Err(BackfillError::Setup(format!(
+            "key schemas differ: source `{source}` has ({}), shadow `{shadow}` has ({})",
+            keys.join(", "),
+            shadow_keys.join(", ")
+        )));
+    }
+    Ok(keys)
+}
+
 /// How one segment invocation ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentEnd {
@@ -344,17 +358,7 @@ impl<'a> Backfill<'a> {
         if opts.total_segments == 0 || opts.total_segments > 1_000_000 {
             return Err(BackfillError::Setup("segments must be 1 to 1000000 (DynamoDB's TotalSegments)".into()));
         }
-        let keys = key_schema(client, &opts.source_table).await?;
-        let shadow_keys = key_schema(client, &opts.shadow_table).await?;
-        if keys != shadow_keys {
-            return Err(BackfillError::Setup(format!(
-                "key schemas differ: source `{}` has ({}), shadow `{}` has ({})",
-                opts.source_table,
-                keys.join(", "),
-                opts.shadow_table,
-                shadow_keys.join(", ")
-            )));
-        }
+        let keys = same_key_schema(client, &opts.source_table, &opts.shadow_table).await?;
         Ok(Backfill {
             client,
             sanitizer,

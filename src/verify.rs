@@ -20,7 +20,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::backfill::{backfill_sequence, key_schema, put_conditional, BackfillError, ShadowMeta};
+use crate::backfill::{backfill_sequence, put_conditional, same_key_schema, BackfillError, ShadowMeta};
 use crate::engine::{Decision, Sanitizer, RESERVED_PREFIX};
 use crate::item::{item_to_line, key_fingerprint, Item};
 use crate::store::{error_code, from_sdk, to_sdk, ShadowWrite, SEQ_WIDTH};
@@ -205,17 +205,7 @@ pub async fn verify(
     sanitizer: &Sanitizer,
     opts: &VerifyOptions,
 ) -> Result<VerifyReport, BackfillError> {
-    let keys = key_schema(client, &opts.source_table).await?;
-    let shadow_keys = key_schema(client, &opts.shadow_table).await?;
-    if keys != shadow_keys {
-        return Err(BackfillError::Setup(format!(
-            "key schemas differ: source `{}` has ({}), shadow `{}` has ({})",
-            opts.source_table,
-            keys.join(", "),
-            opts.shadow_table,
-            shadow_keys.join(", ")
-        )));
-    }
+    let keys = same_key_schema(client, &opts.source_table, &opts.shadow_table).await?;
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let auditor = sanitizer.auditor();
     let fp = sanitizer.fingerprint().to_string();

@@ -29,11 +29,6 @@ SECRETS = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "carol.smith@example.net", "AKIAI
 META = ("_shadow_seq", "_shadow_policy", "_shadow_deleted", "_shadow_expires_at")
 
 
-@pytest.fixture(scope="session")
-def aws(endpoint):
-    return local_aws.clients(endpoint)
-
-
 @pytest.fixture
 def tables(aws):
     ddb, _ = aws

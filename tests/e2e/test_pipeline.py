@@ -28,11 +28,6 @@ TICKET_SECRETS = ["4111 1111 1111 1111", "bob@example.org", "123-45-6789"]
 LOG_SECRETS = ["ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d", "S3cr3tPa55"]
 
 
-@pytest.fixture(scope="session")
-def aws(endpoint):
-    return local_aws.clients(endpoint)
-
-
 @pytest.fixture
 def tables(aws):
     ddb, _ = aws

@@ -450,11 +450,6 @@ class Interpreter:
 # Fixtures and data
 
 
-@pytest.fixture(scope="module")
-def aws(endpoint):
-    return local_aws.clients(endpoint)
-
-
 @pytest.fixture
 def tables(aws):
     ddb, _ = aws
