@@ -145,7 +145,7 @@ def local_template(built: Path) -> Path:
             del fprops["Layers"]
         else:
             fprops["Layers"] = chosen
-        log(f"template: resolved {logical_id}'s `Layers: !If [{cond}, ..]` for sam local (it cannot resolve AWS::NoValue there)")
+        log(f"template: resolved {logical_id}'s `Layers: !If [{cond}, ..]` with the parameter defaults, for sam local")
     for res in tpl["Resources"].values():
         code = (res.get("Properties") or {}).get("CodeUri")
         if res.get("Type") == "AWS::Serverless::Function" and isinstance(code, str):
