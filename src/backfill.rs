@@ -30,7 +30,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Sanitizer;
-use crate::item::{item_size, item_to_json, key_fingerprint, parse_item, AttributeValue, Item};
+use crate::item::{item_size, item_to_json, key_attributes, key_fingerprint, parse_item, AttributeValue, Item};
 use crate::store::{error_code, from_sdk, to_sdk, ShadowWrite, DELETED_ATTR, POLICY_ATTR, SEQ_ATTR, SEQ_WIDTH};
 
 /// DynamoDB's BatchWriteItem limits.
@@ -439,7 +439,7 @@ impl<'a> Backfill<'a> {
                 tracing::warn!(segment, "item with an attribute type this build does not know: not written");
                 continue;
             };
-            let keys: Item = self.keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect();
+            let keys = key_attributes(&item, &self.keys);
             match self.sanitizer.sanitize_keys(&keys) {
                 Ok(shadow_key) => items.push((item, shadow_key)),
                 Err(e) => {
@@ -458,7 +458,7 @@ impl<'a> Backfill<'a> {
             match plan(meta.get(&key_fingerprint(&shadow_key)), fp, self.opts.policy_changed) {
                 Plan::Fill => fills.push(item),
                 Plan::Resanitize { seq } => {
-                    let keys = self.keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect();
+                    let keys = key_attributes(&item, &self.keys);
                     resanitize.push((keys, seq));
                 }
                 Plan::Current => drop(c.current.fetch_add(1, Ordering::Relaxed)),
@@ -646,8 +646,7 @@ impl<'a> Backfill<'a> {
                 self.counters.read_requests.fetch_add(1, Ordering::Relaxed);
                 for raw in out.responses().and_then(|r| r.get(table)).map(Vec::as_slice).unwrap_or_default() {
                     if let Some(item) = from_sdk(raw) {
-                        let keys: Item =
-                            self.keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect();
+                        let keys = key_attributes(&item, &self.keys);
                         found.insert(key_fingerprint(&keys), item);
                     }
                 }
@@ -703,8 +702,7 @@ pub fn batch_chunks(writes: Vec<ShadowWrite>) -> Vec<Vec<ShadowWrite>> {
     let mut cur_keys = std::collections::HashSet::new();
     let mut cur_bytes = 0;
     for w in writes {
-        let keys: Item = w.key_names.iter().filter_map(|k| w.item.get(k).map(|v| (k.clone(), v.clone()))).collect();
-        let fp = key_fingerprint(&keys);
+        let fp = key_fingerprint(&w.keys());
         let size = item_size(&w.item);
         if cur.len() == BATCH_WRITE_MAX_ITEMS || cur_bytes + size > BATCH_WRITE_MAX_BYTES || cur_keys.contains(&fp) {
             out.push(std::mem::take(&mut cur));

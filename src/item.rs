@@ -419,6 +419,11 @@ pub fn key_fingerprint(keys: &Item) -> String {
     item_to_line(keys)
 }
 
+/// The key attributes of an item (those of `names` it has).
+pub fn key_attributes<S: AsRef<str>>(item: &Item, names: &[S]) -> Item {
+    names.iter().filter_map(|k| item.get_key_value(k.as_ref()).map(|(k, v)| (k.clone(), v.clone()))).collect()
+}
+
 /// The short type tag of a value, for messages that must not show the value.
 pub fn type_tag(v: &AttributeValue) -> &'static str {
     match v {

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue as SdkValue, ReturnConsumedCapacity};
 
-use crate::item::{key_fingerprint, AttributeValue, Item};
+use crate::item::{key_attributes, key_fingerprint, AttributeValue, Item};
 
 /// Source stream sequence number, zero-padded to 40 digits so strings compare like numbers.
 pub const SEQ_ATTR: &str = "_shadow_seq";
@@ -71,8 +71,9 @@ impl ShadowWrite {
         self.item.contains_key(DELETED_ATTR)
     }
 
-    fn keys(&self) -> Item {
-        self.key_names.iter().filter_map(|k| self.item.get(k).map(|v| (k.clone(), v.clone()))).collect()
+    /// The key attributes of the item written.
+    pub fn keys(&self) -> Item {
+        key_attributes(&self.item, &self.key_names)
     }
 }
 

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::backfill::{backfill_sequence, put_conditional, same_key_schema, BackfillError, ShadowMeta};
 use crate::engine::{Decision, Sanitizer, RESERVED_PREFIX};
-use crate::item::{item_to_line, key_fingerprint, Item};
+use crate::item::{item_to_line, key_attributes, key_fingerprint, Item};
 use crate::store::{error_code, from_sdk, to_sdk, ShadowWrite, SEQ_WIDTH};
 
 /// Lists in a report are capped (counts are not).
@@ -214,8 +214,7 @@ pub async fn verify(
         report: VerifyReport { policy: fp.clone(), ..Default::default() },
         to_fix: Vec::new(),
     });
-    let key_of =
-        |item: &Item| -> Item { keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect() };
+    let key_of = |item: &Item| -> Item { key_attributes(item, &keys) };
 
     // 1. The shadow table: metadata, content digests, leak audit.
     scan_all(client, &opts.shadow_table, opts.total_segments, &|page| {

@@ -111,8 +111,10 @@ pub fn backfill(t: &TableArgs, opts: Options, checkpoint: Option<PathBuf>, resta
         if let Ok(text) = std::fs::read_to_string(&path) {
             let old: Checkpoint = match serde_json::from_str(&text) {
                 Ok(c) => c,
+                // serde's message can quote the file's content (scan cursors hold key values).
                 Err(e) => {
-                    eprintln!("{}: not a backfill checkpoint ({e}); use --restart to start over", path.display());
+                    let at = format!("line {}, column {}", e.line(), e.column());
+                    eprintln!("{}: not a backfill checkpoint ({at}); use --restart to start over", path.display());
                     return ExitCode::from(2);
                 }
             };
