@@ -24,12 +24,12 @@ validate: bootstrap
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 # Starts moto's server on a free loopback port for the Rust and Python suites, stops it after.
 test: bootstrap build validate
 	DYNAMO_SHADOW_REQUIRE_ENDPOINT=1 $(PY) tests/harness/local_aws.py \
-	  bash -c 'cargo test && $(VENV)/bin/pytest -q tests/e2e'
+	  bash -c 'cargo test --workspace && $(VENV)/bin/pytest -q tests/e2e'
 	$(MAKE) --no-print-directory sam-test
 	$(MAKE) --no-print-directory lint
 

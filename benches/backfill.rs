@@ -6,16 +6,16 @@
 //! `cargo bench --bench backfill`. Items: the labeled evaluation corpus (about 530 bytes,
 //! one to four planted secrets, PII values or decoys each), keyed by pk and sk.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PutRequest, ScalarAttributeType, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use dynamo_shadow::backfill::{Backfill, Options};
-use dynamo_shadow::store::to_sdk;
-use dynamo_shadow::Sanitizer;
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_ops::backfill::{Backfill, Options};
+use dynamo_shadow_store::sdk::to_sdk;
+use dynamo_shadow_testkit::local::{local_client, local_store};
 
 const ITEMS: usize = 4_000;
 
@@ -42,13 +42,14 @@ fn main() {
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let client: &'static Client = Box::leak(Box::new(dynamo_shadow::store::local_client(&endpoint).await));
-        let sanitizer: &'static Sanitizer = Box::leak(Box::new(Sanitizer::default_policy()));
+        let client = &local_client(&endpoint).await;
+        let store = local_store(&endpoint).await;
+        let sanitizer = Sanitizer::default_policy();
         let run = format!("{}", std::process::id());
         let source = format!("bench-src-{run}");
         create_table(client, &source).await;
-        let corpus = dynamo_shadow::eval::corpus(20_261_125, ITEMS);
-        let bytes: usize = corpus.iter().map(|l| dynamo_shadow::item::item_size(&l.item)).sum();
+        let corpus = dynamo_shadow_testkit::corpus::corpus(20_261_125, ITEMS);
+        let bytes: usize = corpus.iter().map(|l| dynamo_shadow_core::item::item_size(&l.item)).sum();
         for chunk in corpus.chunks(25) {
             let reqs: Vec<WriteRequest> = chunk
                 .iter()
@@ -84,16 +85,11 @@ fn main() {
                 concurrency: 16,
                 page_size: None,
             };
-            let bf = Arc::new(Backfill::new(client, sanitizer, opts).await.expect("backfill setup"));
+            let bf = Backfill::new(&store, &sanitizer, opts).await.expect("backfill setup");
             let started = Instant::now();
-            let tasks: Vec<_> = (0..segments)
-                .map(|seg| {
-                    let bf = bf.clone();
-                    tokio::spawn(async move { bf.run_segment(seg, None, None, |_, _| {}).await })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap().expect("segment");
+            let segments_run = (0..segments).map(|seg| bf.run_segment(seg, None, None, |_, _| {}));
+            for r in futures_util::future::join_all(segments_run).await {
+                r.expect("segment");
             }
             let secs = started.elapsed().as_secs_f64();
             let s = bf.counters.snapshot();

@@ -5,10 +5,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use dynamo_shadow::detect::Detectors;
-use dynamo_shadow::eval::corpus;
-use dynamo_shadow::item::{item_to_line, parse_item_str};
-use dynamo_shadow::{Policy, Sanitizer};
+use dynamo_shadow_core::detect::Detectors;
+use dynamo_shadow_core::item::{item_to_line, parse_item_str};
+use dynamo_shadow_core::{Policy, Sanitizer};
+use dynamo_shadow_testkit::corpus::corpus;
 
 fn measure(name: &str, lines: &[String], bytes: usize, mut f: impl FnMut(&str)) -> f64 {
     // Warm up, then run whole passes for at least two seconds.

@@ -21,11 +21,14 @@ use std::time::Instant;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_dynamodb::Client;
-use dynamo_shadow::eval::Rng;
-use dynamo_shadow::item::{item_to_json, AttributeValue, Item};
-use dynamo_shadow::lambda::Config;
-use dynamo_shadow::store::{from_sdk, pad_sequence, MemoryStore, ShadowWrite, StoreError, WriteOutcome, SEQ_ATTR};
-use dynamo_shadow::{DynamoStore, Sanitizer, ShadowStore, StreamHandler};
+use dynamo_shadow_core::item::{item_to_json, parse_item, AttributeValue, Item};
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_lambda::{Config, StreamHandler};
+use dynamo_shadow_store::layout::SEQ_ATTR;
+use dynamo_shadow_store::sdk::from_sdk;
+use dynamo_shadow_store::{DynamoSdk, Guard, Seq, ShadowWrite, ShadowWriter, StoreError, WriteOutcome};
+use dynamo_shadow_testkit::local::local_client;
+use dynamo_shadow_testkit::{MemoryStore, Rng};
 use serde_json::{json, Value};
 
 const KEYS: usize = 1_000;
@@ -152,10 +155,15 @@ struct LatencyStore {
     latency: std::time::Duration,
 }
 
-impl ShadowStore for LatencyStore {
-    async fn put(&self, table: &str, write: &ShadowWrite) -> Result<WriteOutcome, StoreError> {
+impl ShadowWriter for LatencyStore {
+    async fn put(&self, table: &str, write: &ShadowWrite, guard: Guard) -> Result<WriteOutcome, StoreError> {
         tokio::time::sleep(self.latency).await;
-        self.inner.put(table, write).await
+        self.inner.put(table, write, guard).await
+    }
+
+    async fn batch_put(&self, table: &str, writes: Vec<ShadowWrite>) -> Result<Vec<ShadowWrite>, StoreError> {
+        tokio::time::sleep(self.latency).await;
+        self.inner.batch_put(table, writes).await
     }
 }
 
@@ -172,12 +180,12 @@ fn strip_seq(items: Vec<Item>) -> HashMap<String, Item> {
 
 fn write_of(sanitizer: &Sanitizer, r: &Value) -> ShadowWrite {
     let d = &r["dynamodb"];
-    let keys = dynamo_shadow::item::parse_item(&d["Keys"]).unwrap();
-    let seq = pad_sequence(d["SequenceNumber"].as_str().unwrap()).unwrap();
+    let keys = parse_item(&d["Keys"]).unwrap();
+    let seq = Seq::parse(d["SequenceNumber"].as_str().unwrap()).unwrap();
     if r["eventName"] == "REMOVE" {
         ShadowWrite::tombstone(keys, seq, NOW + 72 * 3600, sanitizer.fingerprint())
     } else {
-        let img = dynamo_shadow::item::parse_item(&d["NewImage"]).unwrap();
+        let img = parse_item(&d["NewImage"]).unwrap();
         let (clean, _) = sanitizer.sanitize(&img, &["pk"]).unwrap();
         ShadowWrite::upsert(clean, vec!["pk".into()], seq, sanitizer.fingerprint())
     }
@@ -196,7 +204,7 @@ async fn main() {
         println!("mirror benchmark skipped: DYNAMO_SHADOW_TEST_ENDPOINT not set (run `make bench`)");
         return;
     };
-    let client = dynamo_shadow::store::local_client(&endpoint).await;
+    let client = local_client(&endpoint).await;
     let (records, noop_share) = workload();
     println!(
         "workload: {} records over {KEYS} keys, {:.0}% only touch dropped attributes, batches of {BATCH}",
@@ -207,17 +215,17 @@ async fn main() {
 
     // Naive mirror: one conditional write per record, in order, one at a time.
     create_table(&client, "mirror-naive").await;
-    let naive = DynamoStore::new(client.clone());
+    let naive = DynamoSdk::new(client.clone());
     let start = Instant::now();
     for r in &records {
-        naive.put("mirror-naive", &write_of(&sanitizer, r)).await.unwrap();
+        naive.put("mirror-naive", &write_of(&sanitizer, r), Guard::Newer).await.unwrap();
     }
     let naive_rps = report("naive", naive.requests(), Some(naive.consumed_wcu()), start.elapsed().as_secs_f64());
 
     // Ours: the stream handler, batch by batch.
     create_table(&client, "mirror-ours").await;
     let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| "mirror-ours".to_string())).unwrap();
-    let handler = StreamHandler::single(sanitizer.clone(), DynamoStore::new(client.clone()), config);
+    let handler = StreamHandler::single(sanitizer.clone(), DynamoSdk::new(client.clone()), config);
     let start = Instant::now();
     for batch in records.chunks(BATCH) {
         let r = handler.handle(&json!({"Records": batch}), NOW).await.unwrap();
@@ -243,7 +251,7 @@ async fn main() {
     let naive = LatencyStore { inner: MemoryStore::default(), latency };
     let start = Instant::now();
     for r in &records {
-        naive.put("mirror-latency", &write_of(&sanitizer, r)).await.unwrap();
+        naive.put("mirror-latency", &write_of(&sanitizer, r), Guard::Newer).await.unwrap();
     }
     let naive_rps = report(
         "naive",

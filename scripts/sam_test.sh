@@ -173,10 +173,13 @@ for arch in $ARCHS; do
   else
     sam_build "$arch" "$out"
   fi
-  [ -f "$bin" ] || fail "sam build ($arch) wrote no ShadowFunction/bootstrap"
-  got=$(elf_machine "$bin")
-  [ "$got" = "$arch" ] || fail "$bin is $got, not $arch"
-  say "$arch bootstrap: ELF $got, $(stat -c %s "$bin") bytes, needs: $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+  for fn in ShadowFunction BackfillFunction; do  # each function is its own binary
+    fbin=$out/$fn/bootstrap
+    [ -f "$fbin" ] || fail "sam build ($arch) wrote no $fn/bootstrap"
+    got=$(elf_machine "$fbin")
+    [ "$got" = "$arch" ] || fail "$fbin is $got, not $arch"
+    say "$arch $fn bootstrap: ELF $got, $(stat -c %s "$fbin") bytes, needs: $(readelf -d "$fbin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+  done
   phase_end
 done
 [[ " $ARCHS " == *" x86_64 "* ]] || { say "x86_64 not built: no invoke (this host runs x86_64 containers only)"; exit 0; }

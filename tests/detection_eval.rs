@@ -1,7 +1,7 @@
 //! Recall and precision on the labeled corpus (src/eval.rs): the floors the README reports.
 
-use dynamo_shadow::eval::{corpus, evaluate};
-use dynamo_shadow::Sanitizer;
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_testkit::corpus::{corpus, evaluate};
 
 #[test]
 fn recall_and_decoys_kept_meet_the_floor() {

@@ -1,10 +1,13 @@
-//! Replays the fuzz target's property (`dynamo_shadow::fuzzing::check_event`) on stable, in
+//! Replays the fuzz target's property (`tests/common/fuzz_property.rs`) on stable, in
 //! `cargo test`: the seed events, then deterministic mutations of them (byte flips, cuts,
 //! splices, duplicated spans, type-tag swaps). The coverage-guided run is `cargo fuzz` (see
 //! `fuzz/fuzz_targets/event.rs`).
 
-use dynamo_shadow::eval::Rng;
-use dynamo_shadow::fuzzing::check_event;
+#[path = "common/fuzz_property.rs"]
+mod fuzz_property;
+
+use dynamo_shadow_testkit::Rng;
+use fuzz_property::check_event;
 
 fn seeds() -> Vec<Vec<u8>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds");

@@ -11,11 +11,11 @@
 
 use std::collections::HashMap;
 
-use dynamo_shadow::eval::Rng;
-use dynamo_shadow::item::{item_to_json, AttributeValue, Item};
-use dynamo_shadow::lambda::{Config, Status};
-use dynamo_shadow::store::{MemoryStore, DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, SEQ_ATTR};
-use dynamo_shadow::{Sanitizer, StreamHandler};
+use dynamo_shadow_core::item::{item_to_json, AttributeValue, Item};
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_lambda::{Config, Status, StreamHandler};
+use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, SEQ_ATTR};
+use dynamo_shadow_testkit::{MemoryStore, Rng};
 use serde_json::{json, Value};
 
 const TABLE: &str = "shadow";

@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use dynamo_shadow::eval::{leaked, readable_text};
-use dynamo_shadow::item::{validate_item, AttributeValue, Item};
-use dynamo_shadow::Sanitizer;
+use dynamo_shadow_core::item::{validate_item, AttributeValue, Item};
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_testkit::corpus::{leaked, readable_text};
 use proptest::prelude::*;
 
 /// Values that must never reach the shadow table, whatever surrounds them.

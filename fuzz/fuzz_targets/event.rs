@@ -7,4 +7,8 @@
 //! (new inputs go to the first directory, so fuzz/seeds stays as committed)
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| dynamo_shadow::fuzzing::check_event(data));
+// The property is shared with the stable replay test (tests/fuzz_replay.rs).
+#[path = "../../tests/common/fuzz_property.rs"]
+mod fuzz_property;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_property::check_event(data));

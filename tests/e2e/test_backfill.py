@@ -349,13 +349,14 @@ def test_policy_change_resanitizes_only_old_items(aws, endpoint, tables, tmp_pat
 
 
 def test_backfill_segment_event_under_the_emulator(aws, endpoint, tables, tmp_path):
-    """The event the Step Functions Map state sends: one segment per invocation, a cursor
-    carried from one invocation to the next until the segment is done."""
+    """The event the Step Functions Map state sends to the backfill function: one segment per
+    invocation, a cursor carried from one invocation to the next until the segment is done.
+    The stream function refuses it: it has no Scan path (and no right to read the source)."""
     ddb, _ = aws
     source, shadow, _ = tables
     put_many(ddb, source, [item(i) for i in range(300)])
     env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
-    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+    with local_aws.Emulator(env, tmp_path / "rie.log", local_aws.backfill_binary()) as emu:
         total = 0
         for seg in range(2):
             req = {"backfill": {"sourceTable": source, "segment": seg, "totalSegments": 2}}
@@ -368,7 +369,13 @@ def test_backfill_segment_event_under_the_emulator(aws, endpoint, tables, tmp_pa
         assert "errorMessage" in json.dumps(resp) and "other" in json.dumps(resp)
         status, resp = emu.invoke({"backfill": {"sourceTable": source, "segment": 2, "totalSegments": 2}})
         assert "out of range" in json.dumps(resp)
+        status, resp = emu.invoke({"Records": []})
+        assert "errorMessage" in json.dumps(resp) and "segment request" in json.dumps(resp)
         logs = emu.logs()
+    with local_aws.Emulator(env, tmp_path / "rie-stream.log") as stream_fn:
+        status, resp = stream_fn.invoke({"backfill": {"sourceTable": source, "segment": 0, "totalSegments": 2}})
+        assert "errorMessage" in json.dumps(resp) and "shadow-backfill" in json.dumps(resp)
+        logs += stream_fn.logs()
     assert_shadow_matches(ddb, endpoint, source, shadow)
     assert not [s for s in SECRETS if s in logs]
 

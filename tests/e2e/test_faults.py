@@ -919,7 +919,7 @@ def test_canary_in_a_map_key_does_not_leak_from_a_refused_event(aws, endpoint, t
 
 
 def test_canary_in_a_malformed_backfill_request_does_not_leak(aws, endpoint, tmp_path):
-    """The function's other entry point, `{"backfill": {...}}` (a Step Functions segment
+    """The backfill function's entry point, `{"backfill": {...}}` (a Step Functions segment
     request), refuses a malformed request without quoting the values it was given."""
     ddb, _ = aws
     source, shadow, _ = new_tables(ddb)
@@ -931,7 +931,7 @@ def test_canary_in_a_malformed_backfill_request_does_not_leak(aws, endpoint, tmp
     ]
     env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_LAMBDA_LOG_LEVEL": "info"}
     emitted = []
-    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+    with local_aws.Emulator(env, tmp_path / "rie.log", local_aws.backfill_binary()) as emu:
         for payload in bad:
             status, resp = emu.invoke(payload)
             assert is_function_error(status, resp), resp

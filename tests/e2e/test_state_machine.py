@@ -9,7 +9,7 @@ the inline definition to JSON, CloudFormation replaces each `${Name}` in that te
   ASL type the substitution changed);
 - it is executed by a small interpreter for exactly the subset of the Amazon States Language
   it uses, whose `arn:aws:states:::lambda:invoke` Task sends the payload to the real
-  `shadow-lambda` binary under the Lambda Runtime Interface Emulator, against moto. Anything
+  `shadow-backfill` binary under the Lambda Runtime Interface Emulator, against moto. Anything
   outside that subset raises `Unsupported` instead of being guessed.
 
 The function runs with a short timeout (`AWS_LAMBDA_FUNCTION_TIMEOUT`, which the emulator
@@ -609,7 +609,7 @@ def test_state_machine_backfills_through_the_real_function(aws, endpoint, tables
     with fault_proxy.FaultProxy(endpoint, rates={"delay": 1.0}, delay=2.5,
                                 targets=("DynamoDB_20120810.Scan",)) as proxy:
         env["AWS_ENDPOINT_URL_DYNAMODB"] = proxy.url
-        with local_aws.Emulator(env, tmp_path / "rie-short.log") as emu:
+        with local_aws.Emulator(env, tmp_path / "rie-short.log", local_aws.backfill_binary()) as emu:
             out, calls, interp = run_machine(definition, emu, machine_input)
             logs = emu.logs()
         scans = proxy.counts()["targets"].get("DynamoDB_20120810.Scan", 0)
@@ -660,7 +660,7 @@ def test_state_machine_backfills_through_the_real_function(aws, endpoint, tables
     # The same machine with the emulator's default timeout (300 s) and no delay: one
     # invocation per segment, and a rerun of a finished backfill writes nothing.
     env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
-    with local_aws.Emulator(env, tmp_path / "rie-default.log") as emu:
+    with local_aws.Emulator(env, tmp_path / "rie-default.log", local_aws.backfill_binary()) as emu:
         out, calls, _ = run_machine(definition, emu, machine_input)
     assert out == {"segments": 3}
     assert [(p["backfill"]["segment"], r["done"]) for p, r in calls] == [(0, True), (1, True), (2, True)]

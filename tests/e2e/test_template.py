@@ -71,9 +71,10 @@ def test_alarms_watch_lag_errors_the_queue_and_failed_records():
     assert env["SHADOW_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
 
 
-def test_both_functions_share_one_build():
-    # SAM builds functions with identical code, runtime, architecture and metadata once.
+def test_each_function_runs_its_own_binary():
+    # The stream function carries no Scan path; the backfill function is its own binary.
     a, b = R["ShadowFunction"], R["BackfillFunction"]
-    assert a["Metadata"] == b["Metadata"] == {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "shadow-lambda"}}
+    assert a["Metadata"] == {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "shadow-lambda"}}
+    assert b["Metadata"] == {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "shadow-backfill"}}
     for k in ("CodeUri", "Handler", "Runtime", "Architectures"):
         assert a["Properties"][k] == b["Properties"][k], k

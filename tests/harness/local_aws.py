@@ -146,13 +146,21 @@ def rie_binary() -> str:
 
 
 def lambda_binary() -> Path:
+    """The stream function."""
     return Path(os.environ.get("SHADOW_LAMBDA_BIN", ROOT / "target" / "debug" / "shadow-lambda"))
 
 
-class Emulator:
-    """shadow-lambda under the Runtime Interface Emulator, on a free loopback port."""
+def backfill_binary() -> Path:
+    """The backfill-segment function (the state machine's task)."""
+    return Path(os.environ.get("SHADOW_BACKFILL_BIN", ROOT / "target" / "debug" / "shadow-backfill"))
 
-    def __init__(self, env: dict, log_path: Path):
+
+class Emulator:
+    """A function binary (the stream function by default) under the Runtime Interface
+    Emulator, on a free loopback port."""
+
+    def __init__(self, env: dict, log_path: Path, binary: Path | None = None):
+        self.binary = binary or lambda_binary()
         self.port = free_port()
         # The Runtime API the function polls: a free port too, not the emulator's fixed 9001,
         # so that several emulators (parallel test runs) can live on one machine.
@@ -162,7 +170,7 @@ class Emulator:
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
             [rie_binary(), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
-             "--runtime-api-address", f"127.0.0.1:{self.runtime_api_port}", str(lambda_binary())],
+             "--runtime-api-address", f"127.0.0.1:{self.runtime_api_port}", str(self.binary)],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_port(self.port, self.proc, 30, "aws-lambda-rie")
@@ -194,7 +202,7 @@ class Emulator:
     def runtime_pid(self) -> int | None:
         """The PID of the function process the emulator runs (it changes after a reset, e.g. a
         timeout), or None when none is running."""
-        return child_pid(self.proc.pid, lambda_binary().name[:15])
+        return child_pid(self.proc.pid, self.binary.name[:15])
 
     def close(self) -> None:
         stop(self.proc)

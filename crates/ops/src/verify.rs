@@ -14,16 +14,18 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
-use aws_sdk_dynamodb::Client;
+use dynamo_shadow_core::item::{item_to_line, key_attributes, key_fingerprint, Item};
+use dynamo_shadow_core::sanitize::RESERVED_PREFIX;
+use dynamo_shadow_core::{Action, Decision, Path, RuleRef, Sanitizer};
+use dynamo_shadow_store::{
+    Guard, ScanRequest, Scanner, Seq, ShadowMeta, ShadowWrite, Tables, UnknownType, WriteOutcome,
+};
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::backfill::{backfill_sequence, put_conditional, same_key_schema, BackfillError, ShadowMeta};
-use crate::engine::{Decision, Sanitizer, RESERVED_PREFIX};
-use crate::item::{item_to_line, key_attributes, key_fingerprint, Item};
-use crate::store::{error_code, from_sdk, to_sdk, ShadowWrite, SEQ_WIDTH};
+use crate::backfill::same_key_schema;
+use crate::error::OpsError;
 
 /// Lists in a report are capped (counts are not).
 pub const MAX_LISTED: usize = 1000;
@@ -68,8 +70,8 @@ impl VerifyReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Leak {
     pub key: String,
-    pub path: String,
-    pub rule: String,
+    pub path: Path,
+    pub rule: RuleRef,
 }
 
 /// A shadow item as verify remembers it: metadata and a digest of its content.
@@ -111,9 +113,8 @@ pub fn classify(shadow: Option<(&ShadowMeta, &[u8; 32])>, expected: &[u8; 32], f
     if meta.deleted {
         return Some(Drift::Missing);
     }
-    match &meta.seq {
-        Some(s) if s.len() == SEQ_WIDTH && s.bytes().all(|b| b.is_ascii_digit()) => {}
-        _ => return Some(Drift::BadMetadata),
+    if meta.valid_seq().is_none() {
+        return Some(Drift::BadMetadata);
     }
     if meta.policy.as_deref() != Some(fingerprint) {
         return Some(Drift::OldPolicy);
@@ -156,31 +157,26 @@ struct Shared {
     to_fix: Vec<(String, Option<Item>)>,
 }
 
-type RawItem = HashMap<String, SdkValue>;
+type RawItem = Result<Item, UnknownType>;
 
 /// Scans every segment of `table` in parallel, handing each page to `f`.
-async fn scan_all(
-    client: &Client,
+async fn scan_all<S: Scanner>(
+    store: &S,
     table: &str,
     segments: u32,
     f: &(dyn Fn(&[RawItem]) + Sync),
-) -> Result<(), BackfillError> {
-    let results: Vec<Result<(), BackfillError>> = stream::iter(0..segments)
-        .map(|seg| async move {
-            let mut cursor = None;
+) -> Result<(), OpsError> {
+    let results: Vec<Result<(), OpsError>> = stream::iter(0..segments)
+        .map(|segment| async move {
+            let mut start = None;
             loop {
-                let out = client
-                    .scan()
-                    .table_name(table)
-                    .segment(seg as i32)
-                    .total_segments(segments as i32)
-                    .set_exclusive_start_key(cursor)
-                    .send()
+                let page = store
+                    .scan(ScanRequest { table, segment, total_segments: segments, start, limit: None })
                     .await
-                    .map_err(|e| BackfillError::Service { op: "Scan", table: table.into(), code: error_code(&e) })?;
-                f(out.items());
-                cursor = out.last_evaluated_key().cloned();
-                if cursor.is_none() {
+                    .map_err(|error| OpsError::Store { table: table.into(), error })?;
+                f(&page.items);
+                start = page.next;
+                if start.is_none() {
                     return Ok(());
                 }
             }
@@ -200,12 +196,12 @@ fn push_drift(report: &mut VerifyReport, kind: &'static str, label: String) {
 }
 
 /// Runs reconcile and the leak audit (and repairs with `fix`).
-pub async fn verify(
-    client: &Client,
+pub async fn verify<T: Tables>(
+    store: &T,
     sanitizer: &Sanitizer,
     opts: &VerifyOptions,
-) -> Result<VerifyReport, BackfillError> {
-    let keys = same_key_schema(client, &opts.source_table, &opts.shadow_table).await?;
+) -> Result<VerifyReport, OpsError> {
+    let keys = same_key_schema(store, &opts.source_table, &opts.shadow_table).await?;
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let auditor = sanitizer.auditor();
     let fp = sanitizer.fingerprint().to_string();
@@ -217,38 +213,34 @@ pub async fn verify(
     let key_of = |item: &Item| -> Item { key_attributes(item, &keys) };
 
     // 1. The shadow table: metadata, content digests, leak audit.
-    scan_all(client, &opts.shadow_table, opts.total_segments, &|page| {
+    scan_all(store, &opts.shadow_table, opts.total_segments, &|page| {
         let mut local = Vec::with_capacity(page.len());
         let mut leaks = Vec::new();
         let mut unknown = 0;
         for raw in page {
-            let Some(item) = from_sdk(raw) else {
+            let Ok(item) = raw else {
                 unknown += 1;
                 continue;
             };
-            let meta = ShadowMeta::of(&item);
-            let k = key_of(&item);
+            let meta = ShadowMeta::of(item);
+            let k = key_of(item);
             let mut leaking = false;
             if !meta.deleted {
-                let findings: Vec<Decision> = match auditor.audit(&item, &key_refs) {
+                let findings: Vec<Decision> = match auditor.audit(item, &key_refs) {
                     Ok(f) => f,
                     // An item the engine cannot even read is reported as a finding itself.
-                    Err(_) => vec![Decision {
-                        path: String::new(),
-                        rule: "audit:unreadable".into(),
-                        action: crate::policy::Action::Drop,
-                    }],
+                    Err(_) => vec![Decision { path: Path::root(), rule: RuleRef::Unreadable, action: Action::Drop }],
                 };
                 if !findings.is_empty() {
                     leaking = true;
-                    let hide = findings.iter().any(|f| keys.contains(&f.path));
+                    let hide = findings.iter().any(|f| f.path.top().is_some_and(|t| keys.iter().any(|k| k == t)));
                     let label = key_label(&k, hide);
                     leaks.extend(findings.into_iter().map(|f| Leak { key: label.clone(), path: f.path, rule: f.rule }));
                 }
             }
             local.push((
                 key_fingerprint(&k),
-                Entry { keys: k, digest: content_digest(&item), meta, leaking, seen: false },
+                Entry { keys: k, digest: content_digest(item), meta, leaking, seen: false },
             ));
         }
         let mut g = shared.lock().expect("not poisoned");
@@ -271,14 +263,14 @@ pub async fn verify(
     .await?;
 
     // 2. The source table: what the shadow table should hold.
-    scan_all(client, &opts.source_table, opts.total_segments, &|page| {
+    scan_all(store, &opts.source_table, opts.total_segments, &|page| {
         let mut results = Vec::with_capacity(page.len());
         for raw in page {
-            let Some(item) = from_sdk(raw) else {
+            let Ok(item) = raw else {
                 results.push(Err("<unknown attribute type>".to_string()));
                 continue;
             };
-            let source_key = key_of(&item);
+            let source_key = key_of(item);
             let shadow_key = match sanitizer.sanitize_keys(&source_key) {
                 Ok(k) => k,
                 Err(_) => {
@@ -286,7 +278,7 @@ pub async fn verify(
                     continue;
                 }
             };
-            match sanitizer.sanitize(&item, &key_refs) {
+            match sanitizer.sanitize(item, &key_refs) {
                 Ok((clean, _)) => results.push(Ok((source_key, shadow_key, content_digest(&clean)))),
                 Err(_) => results.push(Err(key_label(&shadow_key, true))),
             }
@@ -330,12 +322,12 @@ pub async fn verify(
 
     if opts.fix {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let results: Vec<Result<(bool, bool), ()>> = stream::iter(to_fix)
+        let results: Vec<Result<(bool, bool), OpsError>> = stream::iter(to_fix)
             .map(|(kfp, source_key)| {
                 let entry = entries.get(&kfp);
                 let (auditor, key_refs, keys) = (&auditor, &key_refs, &keys);
                 async move {
-                    let outcome = repair(client, sanitizer, opts, entry, source_key, keys, now).await?;
+                    let outcome = repair(store, sanitizer, opts, entry, source_key, keys, now).await?;
                     // Still leaking after a rewrite under the current policy?
                     Ok(match outcome {
                         Repair::Written(Some(item)) => {
@@ -356,7 +348,10 @@ pub async fn verify(
                     report.fix_superseded += !written as u64;
                     report.leaks_remaining += still_leaking as u64;
                 }
-                Err(()) => report.fix_failed += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e, "repair failed");
+                    report.fix_failed += 1;
+                }
             }
         }
     }
@@ -379,37 +374,31 @@ enum Repair {
 
 /// Repairs one shadow item from a consistent read of its source item; `Err` if a write or
 /// read failed.
-async fn repair(
-    client: &Client,
+async fn repair<T: Tables>(
+    store: &T,
     sanitizer: &Sanitizer,
     opts: &VerifyOptions,
     entry: Option<&Entry>,
     source_key: Option<Item>,
     keys: &[String],
     now: u64,
-) -> Result<Repair, ()> {
+) -> Result<Repair, OpsError> {
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     // The write keeps a well-formed sequence; a malformed one is replaced by the backfill
     // sequence, still guarded by the value that is there.
     let expect = entry.and_then(|e| e.meta.seq.clone());
-    let seq = expect.clone().filter(|s| s.len() == SEQ_WIDTH).unwrap_or_else(backfill_sequence);
+    let seq = expect.as_deref().and_then(Seq::from_stored).unwrap_or_else(Seq::backfill);
     let fresh = match &source_key {
-        Some(k) => {
-            let out = client
-                .get_item()
-                .table_name(&opts.source_table)
-                .set_key(Some(to_sdk(k)))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| tracing::warn!(code = %error_code(&e), "repair read failed"))?;
-            out.item().and_then(from_sdk)
-        }
+        Some(k) => store
+            .get(&opts.source_table, k, true)
+            .await
+            .map_err(|error| OpsError::Store { table: opts.source_table.clone(), error })?
+            .and_then(Result::ok),
         None => None,
     };
     let write = match fresh {
         Some(item) => {
-            let (clean, _) = sanitizer.sanitize(&item, &key_refs).map_err(|_| ())?;
+            let (clean, _) = sanitizer.sanitize(&item, &key_refs).map_err(OpsError::Sanitize)?;
             ShadowWrite::upsert(clean, keys.to_vec(), seq, sanitizer.fingerprint())
         }
         None => {
@@ -417,28 +406,28 @@ async fn repair(
             ShadowWrite::tombstone(e.keys.clone(), seq, now + opts.tombstone_ttl_secs, sanitizer.fingerprint())
         }
     };
-    match put_conditional(client, &opts.shadow_table, &write, expect.as_deref()).await {
-        Ok(true) => Ok(Repair::Written((!write.is_tombstone()).then_some(write.item))),
+    let guard = match expect {
+        None => Guard::Absent,
+        Some(seq) => Guard::Holds(seq),
+    };
+    match store.put(&opts.shadow_table, &write, guard).await {
+        Ok(WriteOutcome::Applied) => Ok(Repair::Written((!write.is_tombstone()).then_some(write.item))),
         // The stream wrote in between: its write is newer.
-        Ok(false) => Ok(Repair::Superseded),
-        Err(code) => {
-            tracing::warn!(code = %code, "repair write failed");
-            Err(())
-        }
+        Ok(WriteOutcome::Stale) => Ok(Repair::Superseded),
+        Err(error) => Err(OpsError::Store { table: opts.shadow_table.clone(), error }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::item::AttributeValue;
-    use crate::store::pad_sequence;
+    use dynamo_shadow_core::AttributeValue;
 
     #[test]
     fn classifies_each_kind_of_drift() {
         let d = [1u8; 32];
         let other = [2u8; 32];
-        let seq = pad_sequence("7").unwrap();
+        let seq = Seq::parse("7").unwrap().as_str().to_string();
         let meta = |seq: Option<&str>, policy: &str, deleted| ShadowMeta {
             seq: seq.map(String::from),
             policy: Some(policy.into()),

@@ -9,48 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine as _;
 
-use crate::engine::Sanitizer;
-use crate::item::{validate_item, AttributeValue, Item};
+use dynamo_shadow_core::item::{validate_item, AttributeValue, Item};
+use dynamo_shadow_core::Sanitizer;
 
-/// A small deterministic PRNG (xorshift64*), so the corpus needs no dependency.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-    pub fn chars(&mut self, n: usize, alphabet: &str) -> String {
-        let a: Vec<char> = alphabet.chars().collect();
-        (0..n).map(|_| *self.pick(&a)).collect()
-    }
-    /// `min` plus up to `extra - 1` characters.
-    pub fn chars_var(&mut self, min: usize, extra: usize, alphabet: &str) -> String {
-        let n = min + self.below(extra);
-        self.chars(n, alphabet)
-    }
-    pub fn digits(&mut self, n: usize) -> String {
-        self.chars(n, DIGITS)
-    }
-}
+use crate::rng::Rng;
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const DIGITS: &str = "0123456789";
 const HEX: &str = "0123456789abcdef";
 const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -72,7 +37,9 @@ fn luhn_complete(prefix: &str, len: usize, rng: &mut Rng) -> String {
     while d.len() < len - 1 {
         d.push(rng.below(10) as u8);
     }
-    let check = (0..10u8).find(|&c| crate::detect::luhn(&[d.as_slice(), &[c]].concat())).expect("one check digit fits");
+    let check = (0..10u8)
+        .find(|&c| dynamo_shadow_core::detect::luhn(&[d.as_slice(), &[c]].concat()))
+        .expect("one check digit fits");
     d.push(check);
     d.iter().map(|x| char::from(b'0' + x)).collect()
 }

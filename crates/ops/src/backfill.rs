@@ -22,29 +22,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue as SdkValue, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
+use dynamo_shadow_core::item::{item_size, item_to_json, key_attributes, key_fingerprint, parse_item, Item};
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_store::{
+    Describer, Guard, ScanRequest, Seq, ShadowMeta, ShadowWrite, StoreError, Tables, UnknownType, WriteOutcome,
 };
-use aws_sdk_dynamodb::Client;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Sanitizer;
-use crate::item::{item_size, item_to_json, key_attributes, key_fingerprint, parse_item, AttributeValue, Item};
-use crate::store::{error_code, from_sdk, to_sdk, ShadowWrite, DELETED_ATTR, POLICY_ATTR, SEQ_ATTR, SEQ_WIDTH};
-
-/// DynamoDB's BatchWriteItem limits.
-pub const BATCH_WRITE_MAX_ITEMS: usize = 25;
-pub const BATCH_WRITE_MAX_BYTES: usize = 16 * 1024 * 1024;
-/// DynamoDB's BatchGetItem limit.
-pub const BATCH_GET_MAX_KEYS: usize = 100;
-/// Retries of unprocessed batch items before the page is reported failed.
-const MAX_BATCH_RETRIES: u32 = 10;
-
-/// The sequence a backfilled item carries: below every stream sequence number.
-pub fn backfill_sequence() -> String {
-    "0".repeat(SEQ_WIDTH)
-}
+use crate::batch::{batch_chunks, get_many, put_chunk};
+use crate::error::OpsError;
 
 /// What a backfill run does.
 #[derive(Debug, Clone)]
@@ -65,7 +52,7 @@ pub struct Options {
     /// Conditional writes in flight per segment.
     pub concurrency: usize,
     /// Scan page size (items); DynamoDB's 1 MB pages without it.
-    pub page_size: Option<i32>,
+    pub page_size: Option<u32>,
 }
 
 /// Running totals, shared by all segments (read by progress displays while they run).
@@ -128,41 +115,6 @@ pub struct Summary {
     pub wcu: f64,
     pub sanitize_secs: f64,
     pub segments_done: u64,
-}
-
-/// Why a backfill stopped. Names the operation and the service's error code, never a value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackfillError {
-    #[error("{op} on table `{table}` failed: {code}")]
-    Service { op: &'static str, table: String, code: String },
-    #[error("{0}")]
-    Setup(String),
-    #[error("{op}: {count} items still unprocessed after {MAX_BATCH_RETRIES} retries (throttled)")]
-    Unprocessed { op: &'static str, count: usize },
-    #[error("{count} writes failed in segment {segment} ({code}); its checkpoint stays before this page")]
-    Writes { segment: u32, count: usize, code: String },
-}
-
-/// The shadow metadata of one item, as read before deciding.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ShadowMeta {
-    pub seq: Option<String>,
-    pub policy: Option<String>,
-    pub deleted: bool,
-}
-
-impl ShadowMeta {
-    pub fn of(item: &Item) -> Self {
-        let s = |k: &str| match item.get(k) {
-            Some(AttributeValue::S(s)) => Some(s.clone()),
-            _ => None,
-        };
-        ShadowMeta {
-            seq: s(SEQ_ATTR),
-            policy: s(POLICY_ATTR),
-            deleted: matches!(item.get(DELETED_ATTR), Some(AttributeValue::Bool(true))),
-        }
-    }
 }
 
 /// What to do with one scanned item.
@@ -233,6 +185,17 @@ impl RateLimiter {
     }
 }
 
+/// Why a checkpoint does not belong to this run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointMismatch {
+    #[error("the checkpoint is for other tables")]
+    Tables,
+    #[error("the checkpoint has {checkpoint} segments, this run {run}")]
+    Segments { checkpoint: u32, run: u32 },
+    #[error("the checkpoint was written under another policy")]
+    Policy,
+}
+
 /// Per-segment resume state: where the scan stands after the last fully written page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SegmentState {
@@ -265,18 +228,15 @@ impl Checkpoint {
     }
 
     /// Whether this checkpoint belongs to the same run (tables, segments and policy).
-    pub fn matches(&self, opts: &Options, policy: &str) -> Result<(), String> {
+    pub fn matches(&self, opts: &Options, policy: &str) -> Result<(), CheckpointMismatch> {
         if self.source_table != opts.source_table || self.shadow_table != opts.shadow_table {
-            return Err("the checkpoint is for other tables".into());
+            return Err(CheckpointMismatch::Tables);
         }
         if self.total_segments != opts.total_segments || self.segments.len() != opts.total_segments as usize {
-            return Err(format!(
-                "the checkpoint has {} segments, this run {}",
-                self.total_segments, opts.total_segments
-            ));
+            return Err(CheckpointMismatch::Segments { checkpoint: self.total_segments, run: opts.total_segments });
         }
         if self.policy != policy {
-            return Err("the checkpoint was written under another policy".into());
+            return Err(CheckpointMismatch::Policy);
         }
         Ok(())
     }
@@ -286,42 +246,35 @@ impl Checkpoint {
     }
 }
 
-/// A scan cursor as JSON (for checkpoints and Step Functions state) and back.
-pub fn cursor_to_json(key: &HashMap<String, SdkValue>) -> Option<serde_json::Value> {
-    from_sdk(key).map(|k| item_to_json(&k))
+/// A scan cursor as JSON (for checkpoints and Step Functions state) and back, exactly.
+pub fn cursor_to_json(key: &Item) -> serde_json::Value {
+    item_to_json(key)
 }
 
-pub fn cursor_from_json(v: &serde_json::Value) -> Result<HashMap<String, SdkValue>, String> {
-    parse_item(v).map(|k| to_sdk(&k)).map_err(|e| format!("bad scan cursor: {e}"))
+pub fn cursor_from_json(v: &serde_json::Value) -> Result<Item, OpsError> {
+    parse_item(v).map_err(OpsError::BadCursor)
 }
 
 /// The key attribute names of a table (partition key first).
-pub async fn key_schema(client: &Client, table: &str) -> Result<Vec<String>, BackfillError> {
-    let out = client.describe_table().table_name(table).send().await.map_err(|e| BackfillError::Service {
-        op: "DescribeTable",
-        table: table.into(),
-        code: error_code(&e),
-    })?;
-    let schema = out.table().map(|t| t.key_schema()).unwrap_or_default();
-    let mut keys: Vec<(bool, String)> =
-        schema.iter().map(|k| (k.key_type().as_str() != "HASH", k.attribute_name().to_string())).collect();
-    keys.sort();
-    if keys.is_empty() {
-        return Err(BackfillError::Setup(format!("table `{table}` has no key schema")));
+pub async fn key_schema<D: Describer>(store: &D, table: &str) -> Result<Vec<String>, OpsError> {
+    let d = store.describe(table).await.map_err(|error| OpsError::Store { table: table.into(), error })?;
+    if d.key_names.is_empty() {
+        return Err(OpsError::NoKeySchema(table.to_string()));
     }
-    Ok(keys.into_iter().map(|(_, n)| n).collect())
+    Ok(d.key_names)
 }
 
 /// The source table's key attribute names, after checking the shadow table has the same key.
-pub async fn same_key_schema(client: &Client, source: &str, shadow: &str) -> Result<Vec<String>, BackfillError> {
-    let keys = key_schema(client, source).await?;
-    let shadow_keys = key_schema(client, shadow).await?;
+pub async fn same_key_schema<D: Describer>(store: &D, source: &str, shadow: &str) -> Result<Vec<String>, OpsError> {
+    let keys = key_schema(store, source).await?;
+    let shadow_keys = key_schema(store, shadow).await?;
     if keys != shadow_keys {
-        return Err(BackfillError::Setup(format!(
-            "key schemas differ: source `{source}` has ({}), shadow `{shadow}` has ({})",
-            keys.join(", "),
-            shadow_keys.join(", ")
-        )));
+        return Err(OpsError::KeySchemasDiffer {
+            source_table: source.to_string(),
+            source_keys: keys.join(", "),
+            shadow_table: shadow.to_string(),
+            shadow_keys: shadow_keys.join(", "),
+        });
     }
     Ok(keys)
 }
@@ -330,13 +283,13 @@ pub async fn same_key_schema(client: &Client, source: &str, shadow: &str) -> Res
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentEnd {
     /// Where to continue; `None` when the segment is complete.
-    pub cursor: Option<HashMap<String, SdkValue>>,
+    pub cursor: Option<Item>,
     pub scanned: u64,
 }
 
-/// One backfill: the compiled sanitizer, the client and the budget, shared by its segments.
-pub struct Backfill<'a> {
-    client: &'a Client,
+/// One backfill: the compiled sanitizer, the store and the budget, shared by its segments.
+pub struct Backfill<'a, T> {
+    store: &'a T,
     sanitizer: &'a Sanitizer,
     opts: Options,
     keys: Vec<String>,
@@ -352,15 +305,15 @@ struct Pending {
     fill: bool,
 }
 
-impl<'a> Backfill<'a> {
+impl<'a, T: Tables> Backfill<'a, T> {
     /// Reads the source table's key schema and checks the shadow table has the same key.
-    pub async fn new(client: &'a Client, sanitizer: &'a Sanitizer, opts: Options) -> Result<Self, BackfillError> {
+    pub async fn new(store: &'a T, sanitizer: &'a Sanitizer, opts: Options) -> Result<Self, OpsError> {
         if opts.total_segments == 0 || opts.total_segments > 1_000_000 {
-            return Err(BackfillError::Setup("segments must be 1 to 1000000 (DynamoDB's TotalSegments)".into()));
+            return Err(OpsError::Segments);
         }
-        let keys = same_key_schema(client, &opts.source_table, &opts.shadow_table).await?;
+        let keys = same_key_schema(store, &opts.source_table, &opts.shadow_table).await?;
         Ok(Backfill {
-            client,
+            store,
             sanitizer,
             wcu_limit: opts.max_wcu.map(RateLimiter::new),
             item_limit: opts.rate.map(RateLimiter::new),
@@ -378,36 +331,41 @@ impl<'a> Backfill<'a> {
         &self.opts
     }
 
+    fn store_err(&self, table: &str) -> impl Fn(StoreError) -> OpsError {
+        let table = table.to_string();
+        move |error| OpsError::Store { table: table.clone(), error }
+    }
+
     /// Scans one segment from `cursor`, page by page. After each page is fully written,
     /// `on_page` gets the new cursor (`None`: the segment is complete) so the caller can
     /// checkpoint. Stops early, returning the cursor, when `deadline` passes.
     pub async fn run_segment(
         &self,
         segment: u32,
-        mut cursor: Option<HashMap<String, SdkValue>>,
+        mut cursor: Option<Item>,
         deadline: Option<Instant>,
-        mut on_page: impl FnMut(Option<&HashMap<String, SdkValue>>, u64),
-    ) -> Result<SegmentEnd, BackfillError> {
+        mut on_page: impl FnMut(Option<&Item>, u64),
+    ) -> Result<SegmentEnd, OpsError> {
         let mut scanned = 0;
         loop {
-            let out = self
-                .client
-                .scan()
-                .table_name(&self.opts.source_table)
-                .segment(segment as i32)
-                .total_segments(self.opts.total_segments as i32)
-                .set_exclusive_start_key(cursor.clone())
-                .set_limit(self.opts.page_size)
-                .send()
+            let page = self
+                .store
+                .scan(ScanRequest {
+                    table: &self.opts.source_table,
+                    segment,
+                    total_segments: self.opts.total_segments,
+                    start: cursor.take(),
+                    limit: self.opts.page_size,
+                })
                 .await
-                .map_err(|e| self.err("Scan", &self.opts.source_table, &e))?;
+                .map_err(self.store_err(&self.opts.source_table))?;
             self.counters.read_requests.fetch_add(1, Ordering::Relaxed);
-            let items = out.items();
-            scanned += items.len() as u64;
-            self.counters.scanned.fetch_add(items.len() as u64, Ordering::Relaxed);
-            self.process_page(segment, items).await?;
-            cursor = out.last_evaluated_key().cloned();
-            on_page(cursor.as_ref(), items.len() as u64);
+            let n = page.items.len() as u64;
+            scanned += n;
+            self.counters.scanned.fetch_add(n, Ordering::Relaxed);
+            self.process_page(segment, page.items).await?;
+            cursor = page.next;
+            on_page(cursor.as_ref(), n);
             if cursor.is_none() {
                 self.counters.segments_done.fetch_add(1, Ordering::Relaxed);
                 return Ok(SegmentEnd { cursor: None, scanned });
@@ -418,23 +376,14 @@ impl<'a> Backfill<'a> {
         }
     }
 
-    fn err<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(
-        &self,
-        op: &'static str,
-        table: &str,
-        e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-    ) -> BackfillError {
-        BackfillError::Service { op, table: table.to_string(), code: error_code(e) }
-    }
-
     /// Decides, sanitizes and writes one scan page.
-    async fn process_page(&self, segment: u32, raw: &[HashMap<String, SdkValue>]) -> Result<(), BackfillError> {
+    async fn process_page(&self, segment: u32, raw: Vec<Result<Item, UnknownType>>) -> Result<(), OpsError> {
         let c = &self.counters;
         let key_refs: Vec<&str> = self.keys.iter().map(String::as_str).collect();
         // Source items and their shadow keys.
         let mut items: Vec<(Item, Item)> = Vec::with_capacity(raw.len());
         for r in raw {
-            let Some(item) = from_sdk(r) else {
+            let Ok(item) = r else {
                 c.unsanitizable.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(segment, "item with an attribute type this build does not know: not written");
                 continue;
@@ -470,7 +419,10 @@ impl<'a> Backfill<'a> {
         let mut reread: Vec<(Item, String)> = Vec::new();
         if !resanitize.is_empty() {
             let source_keys: Vec<Item> = resanitize.iter().map(|(k, _)| k.clone()).collect();
-            let fresh = self.batch_get(&self.opts.source_table, &source_keys, None, true).await?;
+            let (fresh, unknown) =
+                get_many(self.store, &self.opts.source_table, &source_keys, &self.keys, None, true, &c.read_requests)
+                    .await?;
+            c.unsanitizable.fetch_add(unknown, Ordering::Relaxed);
             for (keys, seq) in resanitize {
                 match fresh.get(&key_fingerprint(&keys)) {
                     Some(item) => reread.push((item.clone(), seq)),
@@ -482,14 +434,16 @@ impl<'a> Backfill<'a> {
 
         let started = Instant::now();
         let mut pending = Vec::with_capacity(fills.len() + reread.len());
-        let seq0 = backfill_sequence();
-        let tagged =
-            fills.into_iter().map(|i| (i, seq0.clone(), true)).chain(reread.into_iter().map(|(i, s)| (i, s, false)));
-        for (item, seq, fill) in tagged {
+        let tagged = fills
+            .into_iter()
+            .map(|i| (i, Seq::backfill(), None))
+            .chain(reread.into_iter().map(|(i, s)| (i, Seq::from_stored(&s).unwrap_or_else(Seq::backfill), Some(s))));
+        for (item, seq, held) in tagged {
             match self.sanitizer.sanitize(&item, &key_refs) {
-                Ok((clean, _)) => {
-                    pending.push(Pending { write: ShadowWrite::upsert(clean, self.keys.clone(), seq, fp), fill })
-                }
+                Ok((clean, _)) => pending.push((
+                    Pending { write: ShadowWrite::upsert(clean, self.keys.clone(), seq, fp), fill: held.is_none() },
+                    held,
+                )),
                 Err(e) => {
                     c.unsanitizable.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(segment, reason = %e, "item cannot be sanitized: not written");
@@ -499,7 +453,7 @@ impl<'a> Backfill<'a> {
         c.sanitize_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
 
         if self.opts.dry_run {
-            for p in &pending {
+            for (p, _) in &pending {
                 c.written.fetch_add(1, Ordering::Relaxed);
                 if !p.fill {
                     c.resanitized.fetch_add(1, Ordering::Relaxed);
@@ -508,7 +462,7 @@ impl<'a> Backfill<'a> {
             return Ok(());
         }
         if self.opts.exclusive {
-            self.batch_write(segment, pending).await
+            self.batch_write(pending.into_iter().map(|(p, _)| p).collect()).await
         } else {
             self.conditional_writes(segment, pending).await
         }
@@ -525,207 +479,68 @@ impl<'a> Backfill<'a> {
         }
     }
 
-    async fn conditional_writes(&self, segment: u32, pending: Vec<Pending>) -> Result<(), BackfillError> {
-        let results: Vec<Result<(), String>> = stream::iter(pending)
-            .map(|p| async move {
+    async fn conditional_writes(&self, segment: u32, pending: Vec<(Pending, Option<String>)>) -> Result<(), OpsError> {
+        let results: Vec<Result<(), StoreError>> = stream::iter(pending)
+            .map(|(p, held)| async move {
                 self.budget(&p.write.item).await;
-                let expect = (!p.fill).then_some(p.write.seq.as_str());
-                let outcome = put_conditional(self.client, &self.opts.shadow_table, &p.write, expect).await;
+                let guard = match held {
+                    None => Guard::Absent,
+                    Some(seq) => Guard::Holds(seq),
+                };
+                let outcome = self.store.put(&self.opts.shadow_table, &p.write, guard).await;
                 self.counters.write_requests.fetch_add(1, Ordering::Relaxed);
-                match outcome {
-                    Ok(true) => {
+                match outcome? {
+                    WriteOutcome::Applied => {
                         self.counters.written.fetch_add(1, Ordering::Relaxed);
                         if !p.fill {
                             self.counters.resanitized.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(())
                     }
-                    Ok(false) => {
-                        self.counters.skipped_newer.fetch_add(1, Ordering::Relaxed);
-                        Ok(())
-                    }
-                    Err(code) => Err(code),
+                    WriteOutcome::Stale => drop(self.counters.skipped_newer.fetch_add(1, Ordering::Relaxed)),
                 }
+                Ok(())
             })
             .buffer_unordered(self.opts.concurrency.max(1))
             .collect()
             .await;
-        let failed: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        let failed: Vec<StoreError> = results.into_iter().filter_map(Result::err).collect();
         match failed.first() {
             None => Ok(()),
-            Some(code) => Err(BackfillError::Writes { segment, count: failed.len(), code: code.clone() }),
+            Some(error) => Err(OpsError::Writes { segment, count: failed.len(), error: error.clone() }),
         }
     }
 
     /// Unconditional BatchWriteItem in chunks within DynamoDB's limits (25 items, 16 MB, no
     /// duplicate keys), retrying unprocessed items with backoff.
-    async fn batch_write(&self, segment: u32, pending: Vec<Pending>) -> Result<(), BackfillError> {
+    async fn batch_write(&self, pending: Vec<Pending>) -> Result<(), OpsError> {
         for chunk in batch_chunks(pending.into_iter().map(|p| p.write).collect()) {
             for w in &chunk {
                 self.budget(&w.item).await;
             }
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|w| {
-                    let put = PutRequest::builder().set_item(Some(to_sdk(&w.item))).build().expect("item is set");
-                    WriteRequest::builder().put_request(put).build()
-                })
-                .collect();
-            let total = requests.len() as u64;
-            let mut attempt = 0;
-            while !requests.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.opts.shadow_table, requests)
-                    .return_consumed_capacity(ReturnConsumedCapacity::None)
-                    .send()
-                    .await
-                    .map_err(|e| BackfillError::Writes { segment, count: chunk.len(), code: error_code(&e) })?;
-                self.counters.write_requests.fetch_add(1, Ordering::Relaxed);
-                requests =
-                    out.unprocessed_items().and_then(|u| u.get(&self.opts.shadow_table)).cloned().unwrap_or_default();
-                if !requests.is_empty() {
-                    attempt += 1;
-                    if attempt > MAX_BATCH_RETRIES {
-                        return Err(BackfillError::Unprocessed { op: "BatchWriteItem", count: requests.len() });
-                    }
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
+            let total = chunk.len() as u64;
+            let requests = put_chunk(self.store, &self.opts.shadow_table, chunk).await?;
+            self.counters.write_requests.fetch_add(requests, Ordering::Relaxed);
             self.counters.written.fetch_add(total, Ordering::Relaxed);
         }
         Ok(())
     }
 
     /// Shadow metadata for these shadow keys (BatchGetItem, 100 keys a call).
-    async fn read_meta(&self, keys: &[Item]) -> Result<HashMap<String, ShadowMeta>, BackfillError> {
+    async fn read_meta(&self, keys: &[Item]) -> Result<HashMap<String, ShadowMeta>, OpsError> {
         let mut names: Vec<&str> = self.keys.iter().map(String::as_str).collect();
-        names.extend([SEQ_ATTR, POLICY_ATTR, DELETED_ATTR]);
-        let found = self.batch_get(&self.opts.shadow_table, keys, Some(&names), false).await?;
+        names.extend(ShadowMeta::ATTRS);
+        let (found, _) = get_many(
+            self.store,
+            &self.opts.shadow_table,
+            keys,
+            &self.keys,
+            Some(&names),
+            false,
+            &self.counters.read_requests,
+        )
+        .await?;
         Ok(found.into_iter().map(|(k, item)| (k, ShadowMeta::of(&item))).collect())
     }
-
-    /// BatchGetItem for many keys, by key fingerprint, retrying unprocessed keys.
-    async fn batch_get(
-        &self,
-        table: &str,
-        keys: &[Item],
-        projection: Option<&[&str]>,
-        consistent: bool,
-    ) -> Result<HashMap<String, Item>, BackfillError> {
-        let mut found = HashMap::with_capacity(keys.len());
-        let mut unique: Vec<&Item> = Vec::with_capacity(keys.len());
-        let mut seen = std::collections::HashSet::new();
-        for k in keys {
-            if seen.insert(key_fingerprint(k)) {
-                unique.push(k);
-            }
-        }
-        for chunk in unique.chunks(BATCH_GET_MAX_KEYS) {
-            let mut req = KeysAndAttributes::builder()
-                .set_keys(Some(chunk.iter().map(|k| to_sdk(k)).collect()))
-                .consistent_read(consistent);
-            if let Some(p) = projection {
-                let expr: Vec<String> = (0..p.len()).map(|i| format!("#a{i}")).collect();
-                req = req.projection_expression(expr.join(", "));
-                for (i, n) in p.iter().enumerate() {
-                    req = req.expression_attribute_names(format!("#a{i}"), *n);
-                }
-            }
-            let mut req = Some(req.build().expect("keys are set"));
-            let mut attempt = 0;
-            while let Some(r) = req.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(table, r)
-                    .send()
-                    .await
-                    .map_err(|e| self.err("BatchGetItem", table, &e))?;
-                self.counters.read_requests.fetch_add(1, Ordering::Relaxed);
-                for raw in out.responses().and_then(|r| r.get(table)).map(Vec::as_slice).unwrap_or_default() {
-                    if let Some(item) = from_sdk(raw) {
-                        let keys = key_attributes(&item, &self.keys);
-                        found.insert(key_fingerprint(&keys), item);
-                    }
-                }
-                req = out.unprocessed_keys().and_then(|u| u.get(table)).filter(|k| !k.keys().is_empty()).cloned();
-                if req.is_some() {
-                    attempt += 1;
-                    if attempt > MAX_BATCH_RETRIES {
-                        let count = req.map_or(0, |r| r.keys().len());
-                        return Err(BackfillError::Unprocessed { op: "BatchGetItem", count });
-                    }
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// A conditional PutItem for backfill and repairs: with `expect` `None`, only if the item
-/// has no sequence; otherwise only if its sequence is still `expect`. `Ok(false)`: the
-/// condition failed (a stream write got there first).
-pub async fn put_conditional(
-    client: &Client,
-    table: &str,
-    write: &ShadowWrite,
-    expect: Option<&str>,
-) -> Result<bool, String> {
-    let req = client
-        .put_item()
-        .table_name(table)
-        .set_item(Some(to_sdk(&write.item)))
-        .expression_attribute_names("#seq", SEQ_ATTR);
-    let req = match expect {
-        None => req.condition_expression("attribute_not_exists(#seq)"),
-        Some(seq) => {
-            req.condition_expression("#seq = :seq").expression_attribute_values(":seq", SdkValue::S(seq.to_string()))
-        }
-    };
-    match req.send().await {
-        Ok(_) => Ok(true),
-        Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-            Ok(false)
-        }
-        Err(e) => Err(error_code(&e)),
-    }
-}
-
-/// Splits writes into BatchWriteItem requests: at most 25 items and 16 MB each, and no key
-/// twice in one request (DynamoDB rejects that; the later write goes to a later request).
-pub fn batch_chunks(writes: Vec<ShadowWrite>) -> Vec<Vec<ShadowWrite>> {
-    let mut out: Vec<Vec<ShadowWrite>> = Vec::new();
-    let mut cur: Vec<ShadowWrite> = Vec::new();
-    let mut cur_keys = std::collections::HashSet::new();
-    let mut cur_bytes = 0;
-    for w in writes {
-        let fp = key_fingerprint(&w.keys());
-        let size = item_size(&w.item);
-        if cur.len() == BATCH_WRITE_MAX_ITEMS || cur_bytes + size > BATCH_WRITE_MAX_BYTES || cur_keys.contains(&fp) {
-            out.push(std::mem::take(&mut cur));
-            cur_keys.clear();
-            cur_bytes = 0;
-        }
-        cur_keys.insert(fp);
-        cur_bytes += size;
-        cur.push(w);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// Exponential backoff with jitter for unprocessed batch items: 50 ms doubling, capped at 5 s.
-fn backoff(attempt: u32) -> Duration {
-    let base = 50u64.saturating_mul(1 << attempt.min(7)).min(5000);
-    let jitter = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos()
-        as u64)
-        % (base / 2 + 1);
-    Duration::from_millis(base / 2 + jitter)
 }
 
 /// The Lambda (Step Functions) form of a backfill: one segment, from a cursor, until done or
@@ -766,12 +581,12 @@ pub struct SegmentResponse {
 }
 
 /// Runs one [`SegmentRequest`] until the segment is complete or `deadline` passes.
-pub async fn run_segment_request(
-    client: &Client,
+pub async fn run_segment_request<T: Tables>(
+    store: &T,
     sanitizer: &Sanitizer,
     req: SegmentRequest,
     deadline: Option<Instant>,
-) -> Result<SegmentResponse, BackfillError> {
+) -> Result<SegmentResponse, OpsError> {
     let opts = Options {
         source_table: req.source_table.clone(),
         shadow_table: req.shadow_table.clone(),
@@ -785,17 +600,14 @@ pub async fn run_segment_request(
         page_size: None,
     };
     if req.segment >= req.total_segments {
-        return Err(BackfillError::Setup(format!(
-            "segment {} is out of range for {} segments",
-            req.segment, req.total_segments
-        )));
+        return Err(OpsError::SegmentOutOfRange { segment: req.segment, total: req.total_segments });
     }
-    let cursor = req.cursor.as_ref().map(cursor_from_json).transpose().map_err(BackfillError::Setup)?;
-    let bf = Backfill::new(client, sanitizer, opts).await?;
+    let cursor = req.cursor.as_ref().map(cursor_from_json).transpose()?;
+    let bf = Backfill::new(store, sanitizer, opts).await?;
     let end = bf.run_segment(req.segment, cursor, deadline, |_, _| {}).await?;
     Ok(SegmentResponse {
         done: end.cursor.is_none(),
-        cursor: end.cursor.as_ref().and_then(cursor_to_json),
+        cursor: end.cursor.as_ref().map(cursor_to_json),
         summary: bf.counters.snapshot(),
         source_table: req.source_table,
         shadow_table: req.shadow_table,
@@ -810,6 +622,7 @@ pub async fn run_segment_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dynamo_shadow_core::AttributeValue;
 
     fn meta(seq: Option<&str>, policy: Option<&str>, deleted: bool) -> ShadowMeta {
         ShadowMeta { seq: seq.map(String::from), policy: policy.map(String::from), deleted }
@@ -823,30 +636,6 @@ mod tests {
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), true)), "fp", true), Plan::Tombstone);
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), false)), "fp", false), Plan::OldPolicy);
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), false)), "fp", true), Plan::Resanitize { seq: "5".into() });
-        assert!(backfill_sequence() < crate::store::pad_sequence("1").unwrap());
-    }
-
-    fn write(pk: &str, bytes: usize) -> ShadowWrite {
-        let item = Item::from([
-            ("pk".to_string(), AttributeValue::S(pk.into())),
-            ("body".to_string(), AttributeValue::S("x".repeat(bytes))),
-        ]);
-        ShadowWrite::upsert(item, vec!["pk".into()], backfill_sequence(), "fp")
-    }
-
-    #[test]
-    fn batches_respect_dynamodb_limits() {
-        let chunks = batch_chunks((0..60).map(|i| write(&format!("k{i}"), 10)).collect());
-        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![25, 25, 10]);
-        // A key twice starts a new batch.
-        let chunks = batch_chunks(vec![write("a", 1), write("b", 1), write("a", 1)]);
-        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 1]);
-        // 25 items of at most 400 KB stay under 16 MB; the byte rule is a guard.
-        let big: Vec<ShadowWrite> = (0..50).map(|i| write(&format!("k{i}"), 390 * 1024)).collect();
-        for c in batch_chunks(big) {
-            assert!(c.len() <= 25);
-            assert!(c.iter().map(|w| item_size(&w.item)).sum::<usize>() <= BATCH_WRITE_MAX_BYTES);
-        }
     }
 
     #[test]
@@ -859,11 +648,11 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_exactly() {
-        let key = HashMap::from([
-            ("pk".to_string(), SdkValue::S("user#1".into())),
-            ("sk".to_string(), SdkValue::N("12345678901234567890123456789012345678".into())),
+        let key = Item::from([
+            ("pk".to_string(), AttributeValue::S("user#1".into())),
+            ("sk".to_string(), AttributeValue::N("12345678901234567890123456789012345678".into())),
         ]);
-        let json = cursor_to_json(&key).unwrap();
+        let json = cursor_to_json(&key);
         assert_eq!(cursor_from_json(&json).unwrap(), key);
         assert!(cursor_from_json(&serde_json::json!({"pk": {"Q": "x"}})).is_err());
     }

@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use crate::item::validate_item;
-use crate::lambda::{Config, StreamHandler};
-use crate::store::MemoryStore;
-use crate::Sanitizer;
+use dynamo_shadow_core::item::validate_item;
+use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_lambda::{Config, StreamHandler};
+use dynamo_shadow_testkit::MemoryStore;
 
 /// Runs `data` through JSON decoding and the stream handler with an in-memory store, and
 /// panics if an invariant breaks.

@@ -6,13 +6,16 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::lambda::BatchSummary;
+use dynamo_shadow_core::Category;
+
+use crate::handler::BatchSummary;
 
 /// The metric namespace unless `SHADOW_METRICS_NAMESPACE` says otherwise.
 pub const DEFAULT_NAMESPACE: &str = "DynamoShadow";
 
 /// Redaction categories reported as metrics (fixed, so the set of metric names is too).
-pub const CATEGORIES: [(&str, &str); 2] = [("secret", "RedactedSecrets"), ("pii", "RedactedPii")];
+pub const CATEGORIES: [(Category, &str); 3] =
+    [(Category::Secret, "RedactedSecrets"), (Category::Pii, "RedactedPii"), (Category::Person, "RedactedPersons")];
 
 /// The EMF line for one batch.
 pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_ms: u64) -> String {
@@ -34,7 +37,7 @@ pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_m
     }
     for (cat, name) in CATEGORIES {
         defs.push(json!({"Name": name, "Unit": "Count"}));
-        root.insert(name.into(), s.redactions.by_category.get(cat).copied().unwrap_or(0).into());
+        root.insert(name.into(), s.redactions.by_category.get(&cat).copied().unwrap_or(0).into());
     }
     defs.push(json!({"Name": "SanitizeTime", "Unit": "Milliseconds"}));
     root.insert("SanitizeTime".into(), json!(s.sanitize_micros as f64 / 1000.0));
@@ -56,8 +59,8 @@ mod tests {
     #[test]
     fn lines_are_valid_emf_with_counts_only() {
         let mut s = BatchSummary { records: 5, written: 3, failed: 1, sanitize_micros: 1500, ..Default::default() };
-        s.redactions.by_category.insert("pii", 4);
-        s.redactions.by_rule.insert("pii.email".into(), 4);
+        s.redactions.by_category.insert(Category::Pii, 4);
+        s.redactions.by_rule.insert(dynamo_shadow_core::RuleRef::Detector("pii.email".into()), 4);
         let line = batch_line(&s, DEFAULT_NAMESPACE, "fn", 1_700_000_000_000);
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).unwrap();

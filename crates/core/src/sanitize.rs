@@ -13,8 +13,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::detect::{is_card_number, Category, Detectors, RulesError, BUILTIN_RULES};
-use crate::item::{validate_item, validate_number, AttributeValue, Item, ItemError, MAX_DEPTH};
+use crate::item::{validate_item, validate_number, AttributeValue, Item, ItemError, ItemErrorKind, MAX_DEPTH};
 use crate::names::{self, NameRules};
+use crate::path::{Path, Segment};
 use crate::policy::{
     match_path, Action, BinaryMode, MaskSpec, Mode, PathMatch, PathRule, Policy, Selector, Step, TablePolicy,
 };
@@ -24,21 +25,71 @@ pub const RESERVED_PREFIX: &str = "_shadow_";
 /// Minimum HMAC key length for `tokenize`.
 pub const MIN_TOKEN_KEY_BYTES: usize = 32;
 
-/// One decision: path, rule id, action. Never a value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which rule made a decision. `Display` gives the id that logs, `--explain` and audit
+/// findings print: `pii.email`, `name:api_key`, `path:profile.email`, `mode:allow`, ...
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleRef {
+    /// A detector rule, by id (`pii.email`).
+    Detector(Arc<str>),
+    /// The built-in sensitive-name dictionary: the phrase the name ends with (`name:api_key`).
+    Name(&'static str),
+    /// The policy's `names.drop` list (`policy:names.drop`).
+    PolicyName,
+    /// A path rule, by its pattern as written (`path:profile.email`).
+    Path(Arc<str>),
+    /// Allow mode: the path is not listed (`mode:allow`).
+    NotListed,
+    /// An attribute named like the shadow table's metadata (`reserved`).
+    Reserved,
+    /// Binary that is not UTF-8 text, so it cannot be scanned (`binary:not_text`).
+    BinaryNotText,
+    /// Audit only: the shadow item could not be read at all (`audit:unreadable`).
+    Unreadable,
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleRef::Detector(id) => f.write_str(id),
+            RuleRef::Name(phrase) => {
+                f.write_str("name:")?;
+                for (i, w) in phrase.split(' ').enumerate() {
+                    if i > 0 {
+                        f.write_str("_")?;
+                    }
+                    f.write_str(w)?;
+                }
+                Ok(())
+            }
+            RuleRef::PolicyName => f.write_str("policy:names.drop"),
+            RuleRef::Path(p) => write!(f, "path:{p}"),
+            RuleRef::NotListed => f.write_str("mode:allow"),
+            RuleRef::Reserved => f.write_str("reserved"),
+            RuleRef::BinaryNotText => f.write_str("binary:not_text"),
+            RuleRef::Unreadable => f.write_str("audit:unreadable"),
+        }
+    }
+}
+
+impl serde::Serialize for RuleRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One decision: path, rule, action. Never a value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Decision {
-    pub path: String,
-    pub rule: String,
+    pub path: Path,
+    pub rule: RuleRef,
     pub action: Action,
 }
 
 /// Counts of what one sanitize call changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
-    /// Per rule id (detector ids like `pii.email`, name rules like `name:api_key`,
-    /// path rules like `path:profile.email`).
-    pub by_rule: BTreeMap<String, u64>,
-    pub by_category: BTreeMap<&'static str, u64>,
+    pub by_rule: BTreeMap<RuleRef, u64>,
+    pub by_category: BTreeMap<Category, u64>,
     pub decisions: Vec<Decision>,
 }
 
@@ -49,8 +100,13 @@ impl Report {
             *self.by_rule.entry(k.clone()).or_default() += v;
         }
         for (k, v) in &other.by_category {
-            *self.by_category.entry(k).or_default() += v;
+            *self.by_category.entry(*k).or_default() += v;
         }
+    }
+
+    /// Count for a rule by its printed id (tests and summaries).
+    pub fn count(&self, rule: &str) -> u64 {
+        self.by_rule.iter().filter(|(r, _)| r.to_string() == rule).map(|(_, n)| n).sum()
     }
 }
 
@@ -128,24 +184,13 @@ enum Seg<'a> {
     Index(usize),
 }
 
-fn render(path: &[Seg<'_>]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Name(n) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(crate::item::path_segment(n));
-            }
-            Seg::Index(i) => {
-                s.push('[');
-                s.push_str(&i.to_string());
-                s.push(']');
-            }
-        }
-    }
-    s
+fn render(path: &[Seg<'_>]) -> Path {
+    path.iter()
+        .map(|seg| match seg {
+            Seg::Name(n) => Segment::Name(n.to_string()),
+            Seg::Index(i) => Segment::Index(*i),
+        })
+        .collect()
 }
 
 /// Where the walk is: the printable path and, when the policy has path rules, the
@@ -186,6 +231,16 @@ enum Scope {
     Listed,
 }
 
+/// What detectors did to one string.
+enum Text {
+    /// No finding.
+    Clean,
+    /// Findings replaced (placeholders, masks, tokens).
+    Redacted(String),
+    /// A finding's action is `drop`: the whole value goes.
+    Dropped,
+}
+
 /// The compiled policy plus detectors for one table. Build once (cold start), share by reference.
 #[derive(Clone)]
 pub struct Sanitizer {
@@ -202,7 +257,7 @@ pub struct Sanitizer {
 }
 
 /// Why a name is dropped for itself: (rule id, category), or `None` if it is not.
-type NameVerdict = Option<(String, Category)>;
+type NameVerdict = Option<(RuleRef, Category)>;
 
 /// Names cached per sanitizer, at most (map keys can be data, so the set is not bounded).
 const NAME_CACHE_MAX: usize = 4096;
@@ -316,7 +371,8 @@ impl Sanitizer {
             let kept = match (action, v) {
                 (None | Some(Action::Keep | Action::Allow), AttributeValue::S(_) | AttributeValue::B(_)) => v.clone(),
                 (None | Some(Action::Keep | Action::Allow), AttributeValue::N(n)) => {
-                    validate_number(n).map_err(|r| ItemError { path: k.clone(), reason: r })?;
+                    validate_number(n)
+                        .map_err(|r| ItemError { path: Path::attr(k), kind: ItemErrorKind::Number(r) })?;
                     v.clone()
                 }
                 (Some(Action::Tokenize), AttributeValue::S(s)) => AttributeValue::S(self.token(s.as_bytes())),
@@ -353,7 +409,7 @@ impl Sanitizer {
         for name in item.keys().filter(|n| !keys.contains(&n.as_str())) {
             cur.push_name(name);
             if name.starts_with(RESERVED_PREFIX) {
-                self.note(&mut report, &cur, "reserved", Category::Secret, Action::Drop);
+                self.note(&mut report, &cur, RuleRef::Reserved, Category::Secret, Action::Drop);
             } else {
                 // Attribute names are data too in a schema-less table: scanned like map keys.
                 self.named(name, &item[name], &mut cur, 1, Scope::Normal, &mut report, &mut out, &mut renamed)?;
@@ -415,7 +471,7 @@ impl Sanitizer {
     }
 
     /// Is this attribute (or map key) name dropped for its name? Returns (rule id, category).
-    fn name_rule(&self, name: &str) -> Option<(String, Category)> {
+    fn name_rule(&self, name: &str) -> NameVerdict {
         if let Some(hit) = self.name_cache.lock().expect("not poisoned").get(name) {
             return hit.clone();
         }
@@ -427,24 +483,21 @@ impl Sanitizer {
         verdict
     }
 
-    fn name_rule_uncached(&self, name: &str) -> Option<(String, Category)> {
+    fn name_rule_uncached(&self, name: &str) -> NameVerdict {
         let normalized = names::normalize(name);
         if self.table.keep_names.contains(&normalized) {
             return None;
         }
         if self.table.drop_names.contains(&normalized) {
-            return Some(("policy:names.drop".to_string(), Category::Secret));
+            return Some((RuleRef::PolicyName, Category::Secret));
         }
-        self.names.check(name).map(|m| {
-            let cat = if m.category == "pii" { Category::Pii } else { Category::Secret };
-            (format!("name:{}", m.phrase.replace(' ', "_")), cat)
-        })
+        self.names.check(name).map(|m| (RuleRef::Name(m.phrase), m.category))
     }
 
-    fn note(&self, report: &mut Report, cur: &Cursor<'_>, rule: &str, cat: Category, action: Action) {
-        *report.by_rule.entry(rule.to_string()).or_default() += 1;
-        *report.by_category.entry(cat.as_str()).or_default() += 1;
-        report.decisions.push(Decision { path: render(&cur.segs), rule: rule.to_string(), action });
+    fn note(&self, report: &mut Report, cur: &Cursor<'_>, rule: RuleRef, cat: Category, action: Action) {
+        *report.by_rule.entry(rule.clone()).or_default() += 1;
+        *report.by_category.entry(cat).or_default() += 1;
+        report.decisions.push(Decision { path: render(&cur.segs), rule, action });
     }
 
     /// An attribute or map entry or list element at `cur`: path rules, allow mode and name
@@ -467,10 +520,10 @@ impl Sanitizer {
             None
         };
         if let Some(rule) = rule {
-            let id = format!("path:{}", rule.source);
+            let id = RuleRef::Path(rule.source.as_str().into());
             return Ok(match rule.action {
                 Action::Drop => {
-                    self.note(report, cur, &id, Category::Secret, Action::Drop);
+                    self.note(report, cur, id, Category::Secret, Action::Drop);
                     None
                 }
                 Action::Keep => Some(v.clone()),
@@ -479,14 +532,14 @@ impl Sanitizer {
                     self.value(v, cur, depth, inner, report)?
                 }
                 Action::Redact => {
-                    self.note(report, cur, &id, Category::Secret, Action::Redact);
+                    self.note(report, cur, id, Category::Secret, Action::Redact);
                     let label = rule.label.clone().unwrap_or_else(|| {
                         name.map(|n| names::normalize(n).to_ascii_uppercase()).unwrap_or_else(|| "VALUE".into())
                     });
                     Some(AttributeValue::S(format!("[REDACTED:{label}]")))
                 }
                 Action::Mask => {
-                    self.note(report, cur, &id, Category::Secret, Action::Mask);
+                    self.note(report, cur, id, Category::Secret, Action::Mask);
                     Some(match v {
                         AttributeValue::S(s) | AttributeValue::N(s) => AttributeValue::S(mask(s, rule.mask)),
                         AttributeValue::B(b) => match std::str::from_utf8(b) {
@@ -498,7 +551,7 @@ impl Sanitizer {
                     })
                 }
                 Action::Tokenize => {
-                    self.note(report, cur, &id, Category::Secret, Action::Tokenize);
+                    self.note(report, cur, id, Category::Secret, Action::Tokenize);
                     Some(AttributeValue::S(match v {
                         AttributeValue::S(s) | AttributeValue::N(s) => self.token(s.as_bytes()),
                         AttributeValue::B(b) => self.token(b),
@@ -517,12 +570,12 @@ impl Sanitizer {
                     .iter()
                     .any(|r| r.action != Action::Drop && match_path(&r.pattern, &cur.steps) == PathMatch::Prefix);
             if !on_the_way {
-                self.note(report, cur, "mode:allow", Category::Secret, Action::Drop);
+                self.note(report, cur, RuleRef::NotListed, Category::Secret, Action::Drop);
                 return Ok(None);
             }
         } else if let Some(name) = name {
             if let Some((rule, cat)) = self.name_rule(name) {
-                self.note(report, cur, &rule, cat, Action::Drop);
+                self.note(report, cur, rule, cat, Action::Drop);
                 return Ok(None);
             }
         }
@@ -545,32 +598,32 @@ impl Sanitizer {
     ) -> Result<(), SanitizeError> {
         if let Some(v) = self.entry(v, cur, depth, scope, report)? {
             match self.text(name, cur, report) {
-                Ok(Some(new_name)) => renamed.push((name, new_name, v)),
-                Ok(None) => {
+                Text::Redacted(new_name) => renamed.push((name, new_name, v)),
+                Text::Clean => {
                     out.insert(name.clone(), v);
                 }
-                Err(()) => {}
+                Text::Dropped => {}
             }
         }
         Ok(())
     }
 
-    /// Applies detector findings to `s`; `Err(())` means a finding's action is `drop`.
-    fn text(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Result<Option<String>, ()> {
+    /// Applies detector findings to `s`.
+    fn text(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Text {
         let findings = self.detectors.find(s);
         if findings.is_empty() {
-            return Ok(None);
+            return Text::Clean;
         }
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         for f in findings {
             let rule = &self.detectors.rules()[f.rule];
             let (action, spec) = self.finding_actions[f.rule];
-            self.note(report, cur, &rule.spec.id, rule.spec.category, action);
+            self.note(report, cur, RuleRef::Detector(rule.id.clone()), rule.spec.category, action);
             let span = &s[f.start..f.end];
             out.push_str(&s[last..f.start]);
             match action {
-                Action::Drop => return Err(()),
+                Action::Drop => return Text::Dropped,
                 Action::Mask => out.push_str(&mask(span, spec)),
                 Action::Tokenize => {
                     out.push('[');
@@ -584,15 +637,15 @@ impl Sanitizer {
             last = f.end;
         }
         out.push_str(&s[last..]);
-        Ok(Some(out))
+        Text::Redacted(out)
     }
 
     /// A string after detectors: `None` if a finding's action drops the value.
     fn string(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Option<String> {
         match self.text(s, cur, report) {
-            Ok(Some(r)) => Some(r),
-            Ok(None) => Some(s.to_string()),
-            Err(()) => None,
+            Text::Redacted(r) => Some(r),
+            Text::Clean => Some(s.to_string()),
+            Text::Dropped => None,
         }
     }
 
@@ -602,7 +655,7 @@ impl Sanitizer {
             Some(idx) if n.bytes().all(|b| b.is_ascii_digit()) && is_card_number(n) => {
                 let rule = &self.detectors.rules()[idx];
                 let (action, spec) = self.finding_actions[idx];
-                self.note(report, cur, &rule.spec.id, Category::Pii, action);
+                self.note(report, cur, RuleRef::Detector(rule.id.clone()), Category::Pii, action);
                 match action {
                     Action::Drop => None,
                     Action::Mask => Some(AttributeValue::S(mask(n, spec))),
@@ -622,7 +675,7 @@ impl Sanitizer {
             Err(_) => match self.table.binary {
                 BinaryMode::Keep => Some(b.to_vec()),
                 BinaryMode::Drop => {
-                    self.note(report, cur, "binary:not_text", Category::Secret, Action::Drop);
+                    self.note(report, cur, RuleRef::BinaryNotText, Category::Secret, Action::Drop);
                     None
                 }
             },
@@ -639,13 +692,13 @@ impl Sanitizer {
         report: &mut Report,
     ) -> Result<Option<AttributeValue>, SanitizeError> {
         let too_deep = |cur: &Cursor<'_>| -> SanitizeError {
-            ItemError { path: render(&cur.segs), reason: format!("nested deeper than DynamoDB's {MAX_DEPTH} levels") }
-                .into()
+            ItemError { path: render(&cur.segs), kind: ItemErrorKind::TooDeep }.into()
         };
         Ok(match v {
             AttributeValue::S(s) => self.string(s, cur, report).map(AttributeValue::S),
             AttributeValue::N(n) => {
-                validate_number(n).map_err(|r| ItemError { path: render(&cur.segs), reason: r })?;
+                validate_number(n)
+                    .map_err(|r| ItemError { path: render(&cur.segs), kind: ItemErrorKind::Number(r) })?;
                 self.number(n, cur, report)
             }
             AttributeValue::B(b) => self.binary(b, cur, report).map(AttributeValue::B),
@@ -658,7 +711,8 @@ impl Sanitizer {
             AttributeValue::Ns(set) => {
                 let mut out = Vec::with_capacity(set.len());
                 for n in set {
-                    validate_number(n).map_err(|r| ItemError { path: render(&cur.segs), reason: r })?;
+                    validate_number(n)
+                        .map_err(|r| ItemError { path: render(&cur.segs), kind: ItemErrorKind::NumberInSet(r) })?;
                     // A card number cannot become a placeholder inside a number set: drop it.
                     if let Some(AttributeValue::N(n)) = self.number(n, cur, report) {
                         out.push(n);
@@ -794,9 +848,9 @@ mod tests {
         assert_eq!(p["city"], AttributeValue::S("Berlin".into()));
         assert_eq!(out["token_count"], AttributeValue::N("1234".into()));
         assert_eq!(out["password_updated_at"], AttributeValue::S("2024-05-01T10:00:00Z".into()));
-        assert_eq!(report.by_rule["name:api_key"], 2);
-        let paths: Vec<&str> = report.decisions.iter().map(|d| d.path.as_str()).collect();
-        assert!(paths.contains(&"profile.X-Api-Key") && paths.contains(&"profile.debug_log"));
+        assert_eq!(report.count("name:api_key"), 2);
+        let paths: Vec<String> = report.decisions.iter().map(|d| d.path.to_string()).collect();
+        assert!(paths.iter().any(|p| p == "profile.X-Api-Key") && paths.iter().any(|p| p == "profile.debug_log"));
     }
 
     #[test]
@@ -809,7 +863,7 @@ mod tests {
             out["body"],
             AttributeValue::S("Card [REDACTED:CARD_NUMBER], reach me at [REDACTED:EMAIL]. Thanks!".into())
         );
-        assert_eq!(report.by_category["pii"], 2);
+        assert_eq!(report.by_category[&Category::Pii], 2);
     }
 
     #[test]
@@ -910,7 +964,7 @@ mod tests {
     fn reserved_metadata_names_never_come_from_the_source() {
         let (out, report) = run(json!({"pk": {"S": "k"}, "_shadow_deleted": {"BOOL": true}}));
         assert!(!out.contains_key("_shadow_deleted"));
-        assert_eq!(report.by_rule["reserved"], 1);
+        assert_eq!(report.count("reserved"), 1);
     }
 
     #[test]
@@ -992,7 +1046,7 @@ action = "allow"
             M(HashMap::from([("theme".to_string(), S("dark".into()))])),
             "name rules still apply below a listed path"
         );
-        assert!(report.decisions.iter().any(|d| d.path == "added_later" && d.rule == "mode:allow"));
+        assert!(report.decisions.iter().any(|d| d.path.to_string() == "added_later" && d.rule == RuleRef::NotListed));
     }
 
     #[test]
@@ -1039,7 +1093,7 @@ keep_first = 2
         assert!(token.starts_with("tok_") && token.len() == 24, "{token}");
         assert_eq!(out["session_token"], N("500".into()), "keep overrides the `token` name rule");
         assert_eq!(out["deep"], L(vec![M(HashMap::new())]), "`**.ssn` drops at any depth, names normalised");
-        assert!(report.by_rule.contains_key("path:customer_email"));
+        assert!(report.count("path:customer_email") > 0);
         // Deterministic and keyed: the same value gives the same token, another key another token.
         let two = item(json!({"pk": {"S": "b"}, "customer_email": {"S": "alice@example.com"}}));
         assert_eq!(s.sanitize(&two, &["pk"]).unwrap().0["customer_email"], S(token.clone()));

@@ -8,7 +8,6 @@
 //! mod-97, address parsing, randomness) and optional context keywords.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use base64::Engine as _;
 // Byte regexes in ASCII mode: every rule is ASCII, and ASCII classes compile and scan far
@@ -18,30 +17,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// The built-in rules file.
-pub const BUILTIN_RULES: &str = include_str!("../rules/builtin.toml");
+pub const BUILTIN_RULES: &str = include_str!("../../../../rules/builtin.toml");
 
-/// What a rule protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    Secret,
-    Pii,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Secret => "secret",
-            Category::Pii => "pii",
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+pub use crate::Category;
 
 /// A confirmation step run on a candidate span. Unknown names are rejected at load time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -112,6 +90,8 @@ pub struct RuleSpec {
 /// A compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The rule id, shared by every finding's [`RuleRef`](crate::RuleRef).
+    pub id: std::sync::Arc<str>,
     pub spec: RuleSpec,
     pub placeholder: String,
     regex: Regex,
@@ -227,7 +207,13 @@ impl Detectors {
             if spec.prefilter.is_empty() && spec.min_digits.is_none() {
                 always.push(idx);
             }
-            rules.push(Rule { placeholder: format!("[REDACTED:{}]", spec.label), spec, regex, span_group });
+            rules.push(Rule {
+                id: spec.id.as_str().into(),
+                placeholder: format!("[REDACTED:{}]", spec.label),
+                spec,
+                regex,
+                span_group,
+            });
         }
         let automaton = |lits: &[String], ci: bool| -> Result<Option<AhoCorasick>, RulesError> {
             if lits.is_empty() {

@@ -3,15 +3,12 @@
 //! The event source mapping's `OnFailure` destination (an SQS queue) receives only batch
 //! metadata: stream ARN, shard id and the sequence range, no item data. Within the stream's
 //! 24-hour retention the records themselves can be read back from the shard; they are then
-//! applied through the same [`StreamHandler`](crate::StreamHandler) as the function's (per-key
-//! order, sequence-guarded writes), so a redrive after newer records is stale-proof.
+//! applied (by the CLI) through the same stream handler as the function's (per-key order,
+//! sequence-guarded writes), so a redrive after newer records is stale-proof.
 
-use aws_sdk_dynamodbstreams::types::{AttributeValue as StreamValue, Record, ShardIteratorType};
-use aws_sdk_dynamodbstreams::Client;
+use dynamo_shadow_core::item::item_to_json;
+use dynamo_shadow_store::{Op, Seq, SeqError, StoreError, StreamReader, StreamRecord};
 use serde_json::{json, Value};
-
-use crate::item::{item_to_json, AttributeValue, Item};
-use crate::store::{error_code, pad_sequence};
 
 /// One failed batch, from an `OnFailure` message's `DDBStreamBatchInfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,14 +23,27 @@ pub struct BatchInfo {
 /// Why a redrive could not read a batch back. Codes and names only, never record content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedriveError {
-    #[error("message {index}: {reason}")]
-    Message { index: usize, reason: String },
+    #[error("message {index}: {problem}")]
+    Message { index: usize, problem: MessageProblem },
     #[error(
         "shard {shard}: the records are no longer in the stream (older than its 24-hour retention): run `dynamo-shadow verify --fix` instead"
     )]
     Trimmed { shard: String },
-    #[error("{op} on shard {shard} failed: {code}")]
-    Service { op: &'static str, shard: String, code: String },
+    #[error("shard {shard}: {error}")]
+    Service { shard: String, error: StoreError },
+}
+
+/// What is wrong with one DLQ message (messages hold batch metadata, never item data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageProblem {
+    #[error("line {line} is not JSON ({what})")]
+    NotJson { line: usize, what: &'static str },
+    #[error("no DDBStreamBatchInfo: not a DynamoDB stream OnFailure message")]
+    NoBatchInfo,
+    #[error("DDBStreamBatchInfo.{0} is missing")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Sequence(#[from] SeqError),
 }
 
 /// Reads the batches from DLQ input: one `OnFailure` message, an `aws sqs receive-message`
@@ -46,7 +56,7 @@ pub fn parse_messages(text: &str) -> Result<Vec<BatchInfo>, RedriveError> {
             for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
                 let v = serde_json::from_str(line).map_err(|e| RedriveError::Message {
                     index: i,
-                    reason: format!("line {} is not JSON ({})", i + 1, e.classify_name()),
+                    problem: MessageProblem::NotJson { line: i + 1, what: e.classify_name() },
                 })?;
                 values.push(v);
             }
@@ -83,15 +93,13 @@ impl ClassifyName for serde_json::Error {
 }
 
 fn batch_info(index: usize, body: &Value) -> Result<BatchInfo, RedriveError> {
-    let info = body.get("DDBStreamBatchInfo").ok_or_else(|| RedriveError::Message {
-        index,
-        reason: "no DDBStreamBatchInfo: not a DynamoDB stream OnFailure message".into(),
-    })?;
-    let field = |name: &str| -> Result<String, RedriveError> {
+    let info =
+        body.get("DDBStreamBatchInfo").ok_or(RedriveError::Message { index, problem: MessageProblem::NoBatchInfo })?;
+    let field = |name: &'static str| -> Result<String, RedriveError> {
         info.get(name)
             .and_then(Value::as_str)
             .map(String::from)
-            .ok_or_else(|| RedriveError::Message { index, reason: format!("DDBStreamBatchInfo.{name} is missing") })
+            .ok_or(RedriveError::Message { index, problem: MessageProblem::Missing(name) })
     };
     let b = BatchInfo {
         stream_arn: field("streamArn")?,
@@ -101,58 +109,38 @@ fn batch_info(index: usize, body: &Value) -> Result<BatchInfo, RedriveError> {
         batch_size: info.get("batchSize").and_then(Value::as_u64),
     };
     for s in [&b.start_sequence, &b.end_sequence] {
-        pad_sequence(s).map_err(|reason| RedriveError::Message { index, reason })?;
+        Seq::parse(s).map_err(|e| RedriveError::Message { index, problem: e.into() })?;
     }
     Ok(b)
 }
 
-fn value(v: &StreamValue) -> Option<AttributeValue> {
-    Some(match v {
-        StreamValue::S(s) => AttributeValue::S(s.clone()),
-        StreamValue::N(n) => AttributeValue::N(n.clone()),
-        StreamValue::B(b) => AttributeValue::B(b.as_ref().to_vec()),
-        StreamValue::Bool(b) => AttributeValue::Bool(*b),
-        StreamValue::Null(n) => AttributeValue::Null(*n),
-        StreamValue::Ss(s) => AttributeValue::Ss(s.clone()),
-        StreamValue::Ns(s) => AttributeValue::Ns(s.clone()),
-        StreamValue::Bs(s) => AttributeValue::Bs(s.iter().map(|b| b.as_ref().to_vec()).collect()),
-        StreamValue::M(m) => AttributeValue::M(image(m)?),
-        StreamValue::L(l) => AttributeValue::L(l.iter().map(value).collect::<Option<_>>()?),
-        _ => return None,
-    })
-}
-
-fn image(m: &std::collections::HashMap<String, StreamValue>) -> Option<Item> {
-    m.iter().map(|(k, v)| Some((k.clone(), value(v)?))).collect()
-}
-
 /// A Streams API record in the shape of a Lambda event record. An image with a type this
 /// build does not know becomes an empty object, which the handler reports as failed.
-pub fn event_record(r: &Record, stream_arn: &str) -> Value {
-    let d = r.dynamodb();
-    let img = |m: Option<&std::collections::HashMap<String, StreamValue>>| match m {
+pub fn event_record(r: &StreamRecord, stream_arn: &str) -> Value {
+    let img = |m: &Option<Result<dynamo_shadow_core::Item, dynamo_shadow_store::UnknownType>>| match m {
         None => Value::Null,
-        Some(m) => image(m).map_or(json!({}), |i| item_to_json(&i)),
+        Some(Ok(i)) => item_to_json(i),
+        Some(Err(_)) => json!({}),
     };
     let mut ddb = json!({
-        "Keys": img(d.and_then(|d| d.keys())),
-        "SequenceNumber": d.and_then(|d| d.sequence_number()),
-        "SizeBytes": d.and_then(|d| d.size_bytes()),
-        "StreamViewType": d.and_then(|d| d.stream_view_type()).map(|v| v.as_str().to_string()),
-        "ApproximateCreationDateTime": d.and_then(|d| d.approximate_creation_date_time()).map(|t| t.as_secs_f64()),
+        "Keys": img(&r.keys),
+        "SequenceNumber": r.sequence_number,
+        "SizeBytes": r.size_bytes,
+        "StreamViewType": r.stream_view_type,
+        "ApproximateCreationDateTime": r.approximate_creation,
     });
-    if let Some(n) = d.and_then(|d| d.new_image()) {
-        ddb["NewImage"] = img(Some(n));
+    if r.new_image.is_some() {
+        ddb["NewImage"] = img(&r.new_image);
     }
-    if let Some(o) = d.and_then(|d| d.old_image()) {
-        ddb["OldImage"] = img(Some(o));
+    if r.old_image.is_some() {
+        ddb["OldImage"] = img(&r.old_image);
     }
     json!({
-        "eventID": r.event_id(),
-        "eventName": r.event_name().map(|n| n.as_str().to_string()),
-        "eventVersion": r.event_version(),
-        "eventSource": r.event_source().unwrap_or("aws:dynamodb"),
-        "awsRegion": r.aws_region(),
+        "eventID": r.event_id,
+        "eventName": r.event_name,
+        "eventVersion": r.event_version,
+        "eventSource": "aws:dynamodb",
+        "awsRegion": r.aws_region,
         "eventSourceARN": stream_arn,
         "dynamodb": ddb,
     })
@@ -160,40 +148,22 @@ pub fn event_record(r: &Record, stream_arn: &str) -> Value {
 
 /// Reads one failed batch back from its shard: the records from `start` to `end` inclusive,
 /// in stream order, as Lambda event records.
-pub async fn read_batch(client: &Client, b: &BatchInfo) -> Result<Vec<Value>, RedriveError> {
-    let service = |op: &'static str, code: String| {
-        if code == "TrimmedDataAccessException" {
+pub async fn read_batch<S: StreamReader>(store: &S, b: &BatchInfo) -> Result<Vec<Value>, RedriveError> {
+    let service = |error: StoreError| {
+        if error.code() == Some("TrimmedDataAccessException") {
             RedriveError::Trimmed { shard: b.shard_id.clone() }
         } else {
-            RedriveError::Service { op, shard: b.shard_id.clone(), code }
+            RedriveError::Service { shard: b.shard_id.clone(), error }
         }
     };
-    let end = pad_sequence(&b.end_sequence).expect("checked when parsed");
-    let mut it = client
-        .get_shard_iterator()
-        .stream_arn(&b.stream_arn)
-        .shard_id(&b.shard_id)
-        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
-        .sequence_number(&b.start_sequence)
-        .send()
-        .await
-        .map_err(|e| service("GetShardIterator", error_code(&e)))?
-        .shard_iterator()
-        .map(String::from);
+    let end = Seq::parse(&b.end_sequence).expect("checked when parsed");
+    let mut it = store.shard_iterator(&b.stream_arn, &b.shard_id, &b.start_sequence).await.map_err(service)?;
     let mut out = Vec::new();
     let mut empty_polls = 0;
     while let Some(iter) = it.take() {
-        let page = client
-            .get_records()
-            .shard_iterator(iter)
-            .limit(1000)
-            .send()
-            .await
-            .map_err(|e| service("GetRecords", error_code(&e)))?;
-        let records = page.records();
-        for r in records {
-            let seq = r.dynamodb().and_then(|d| d.sequence_number()).unwrap_or("");
-            match pad_sequence(seq) {
+        let page = store.records(&iter, 1000).await.map_err(service)?;
+        for r in &page.records {
+            match Seq::parse(r.sequence_number.as_deref().unwrap_or("")) {
                 Ok(p) if p <= end => out.push(event_record(r, &b.stream_arn)),
                 _ => return Ok(out),
             }
@@ -202,13 +172,21 @@ pub async fn read_batch(client: &Client, b: &BatchInfo) -> Result<Vec<Value>, Re
             return Ok(out);
         }
         // An open shard returns empty pages at its tip: the range is complete.
-        empty_polls = if records.is_empty() { empty_polls + 1 } else { 0 };
+        empty_polls = if page.records.is_empty() { empty_polls + 1 } else { 0 };
         if empty_polls >= 3 {
             return Ok(out);
         }
-        it = page.next_shard_iterator().map(String::from);
+        it = page.next_iterator;
     }
     Ok(out)
+}
+
+/// The operation a redrive read failed in (for messages).
+pub fn failed_op(e: &RedriveError) -> Option<Op> {
+    match e {
+        RedriveError::Service { error, .. } => Some(error.op),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

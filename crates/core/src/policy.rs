@@ -341,10 +341,25 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Why a path pattern is refused (the pattern is policy text, so it may be quoted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("empty path")]
+    Empty,
+    #[error("bad segment `{0}`: list elements are written `name[*]`")]
+    BadIndex(String),
+    #[error("bad segment `{0}`: a path starts with an attribute name")]
+    StartsWithIndex(String),
+    #[error("empty segment in `{0}`")]
+    EmptySegment(String),
+    #[error("segment `{0}` has no letters or digits")]
+    NoName(String),
+}
+
 /// Parses a path pattern: `profile.email`, `messages[*].body`, `**.ssn`, `*.secret`.
-pub fn parse_path(path: &str) -> Result<Vec<Pat>, String> {
+pub fn parse_path(path: &str) -> Result<Vec<Pat>, PatternError> {
     if path.trim().is_empty() {
-        return Err("empty path".into());
+        return Err(PatternError::Empty);
     }
     let mut out = Vec::new();
     for raw in path.split('.') {
@@ -355,20 +370,18 @@ pub fn parse_path(path: &str) -> Result<Vec<Pat>, String> {
             indexes += 1;
         }
         if seg.contains('[') || seg.contains(']') {
-            return Err(format!("bad segment `{raw}`: list elements are written `name[*]`"));
+            return Err(PatternError::BadIndex(raw.to_string()));
         }
         match seg {
-            "" if indexes > 0 && out.is_empty() => {
-                return Err(format!("bad segment `{raw}`: a path starts with an attribute name"))
-            }
-            "" if indexes == 0 => return Err(format!("empty segment in `{path}`")),
+            "" if indexes > 0 && out.is_empty() => return Err(PatternError::StartsWithIndex(raw.to_string())),
+            "" if indexes == 0 => return Err(PatternError::EmptySegment(path.to_string())),
             "" => {}
             "*" => out.push(Pat::Any),
             "**" => out.push(Pat::AnyDepth),
             name => {
                 let n = names::normalize(name);
                 if n.is_empty() {
-                    return Err(format!("segment `{raw}` has no letters or digits"));
+                    return Err(PatternError::NoName(raw.to_string()));
                 }
                 out.push(Pat::Name(n));
             }

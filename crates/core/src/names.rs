@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use crate::Category;
+
 /// Splits a name into lowercase word tokens: `stripeSecretKey`, `STRIPE_SECRET_KEY`,
 /// `stripe-secret-key`, `X-Api-Key` and `APIKey` all tokenize by the same rules.
 pub fn tokenize(name: &str) -> Vec<String> {
@@ -47,96 +49,96 @@ pub fn normalize(name: &str) -> String {
 }
 
 /// Sensitive phrases, each with the category its placeholder and counters use.
-const PHRASES: &[(&str, &str)] = &[
+const PHRASES: &[(&str, Category)] = &[
     // credentials
-    ("password", "secret"),
-    ("passwd", "secret"),
-    ("pwd", "secret"),
-    ("passphrase", "secret"),
-    ("passcode", "secret"),
-    ("secret", "secret"),
-    ("secrets", "secret"),
-    ("token", "secret"),
-    ("access tokens", "secret"),
-    ("refresh tokens", "secret"),
-    ("auth tokens", "secret"),
-    ("api tokens", "secret"),
-    ("api key", "secret"),
-    ("api keys", "secret"),
-    ("access key", "secret"),
-    ("secret key", "secret"),
-    ("private key", "secret"),
-    ("signing key", "secret"),
-    ("encryption key", "secret"),
-    ("master key", "secret"),
-    ("auth key", "secret"),
-    ("account key", "secret"),
-    ("credential", "secret"),
-    ("credentials", "secret"),
-    ("creds", "secret"),
-    ("authorization", "secret"),
-    ("auth", "secret"),
-    ("cookie", "secret"),
-    ("cookies", "secret"),
-    ("set cookie", "secret"),
-    ("session id", "secret"),
-    ("session key", "secret"),
-    ("sessionid", "secret"),
-    ("connection string", "secret"),
-    ("conn str", "secret"),
-    ("dsn", "secret"),
-    ("otp", "secret"),
-    ("totp", "secret"),
-    ("mfa code", "secret"),
-    ("recovery codes", "secret"),
-    ("backup codes", "secret"),
-    ("recovery code", "secret"),
-    ("backup code", "secret"),
-    ("pin", "secret"),
-    ("debug log", "secret"),
-    ("debug logs", "secret"),
-    ("debug info", "secret"),
-    ("stack trace", "secret"),
-    ("stacktrace", "secret"),
-    ("traceback", "secret"),
+    ("password", Category::Secret),
+    ("passwd", Category::Secret),
+    ("pwd", Category::Secret),
+    ("passphrase", Category::Secret),
+    ("passcode", Category::Secret),
+    ("secret", Category::Secret),
+    ("secrets", Category::Secret),
+    ("token", Category::Secret),
+    ("access tokens", Category::Secret),
+    ("refresh tokens", Category::Secret),
+    ("auth tokens", Category::Secret),
+    ("api tokens", Category::Secret),
+    ("api key", Category::Secret),
+    ("api keys", Category::Secret),
+    ("access key", Category::Secret),
+    ("secret key", Category::Secret),
+    ("private key", Category::Secret),
+    ("signing key", Category::Secret),
+    ("encryption key", Category::Secret),
+    ("master key", Category::Secret),
+    ("auth key", Category::Secret),
+    ("account key", Category::Secret),
+    ("credential", Category::Secret),
+    ("credentials", Category::Secret),
+    ("creds", Category::Secret),
+    ("authorization", Category::Secret),
+    ("auth", Category::Secret),
+    ("cookie", Category::Secret),
+    ("cookies", Category::Secret),
+    ("set cookie", Category::Secret),
+    ("session id", Category::Secret),
+    ("session key", Category::Secret),
+    ("sessionid", Category::Secret),
+    ("connection string", Category::Secret),
+    ("conn str", Category::Secret),
+    ("dsn", Category::Secret),
+    ("otp", Category::Secret),
+    ("totp", Category::Secret),
+    ("mfa code", Category::Secret),
+    ("recovery codes", Category::Secret),
+    ("backup codes", Category::Secret),
+    ("recovery code", Category::Secret),
+    ("backup code", Category::Secret),
+    ("pin", Category::Secret),
+    ("debug log", Category::Secret),
+    ("debug logs", Category::Secret),
+    ("debug info", Category::Secret),
+    ("stack trace", Category::Secret),
+    ("stacktrace", Category::Secret),
+    ("traceback", Category::Secret),
     // PII by name
-    ("ssn", "pii"),
-    ("social security number", "pii"),
-    ("social security", "pii"),
-    ("card number", "pii"),
-    ("credit card", "pii"),
-    ("cc number", "pii"),
-    ("ccn", "pii"),
-    ("pan", "pii"),
-    ("cvv", "pii"),
-    ("cvv2", "pii"),
-    ("cvc", "pii"),
-    ("card cvc", "pii"),
-    ("security code", "pii"),
-    ("dob", "pii"),
-    ("date of birth", "pii"),
-    ("birth date", "pii"),
-    ("birthdate", "pii"),
-    ("birthday", "pii"),
-    ("passport", "pii"),
-    ("passport number", "pii"),
-    ("driver license", "pii"),
-    ("drivers license", "pii"),
-    ("driver licence", "pii"),
-    ("drivers licence", "pii"),
-    ("driving licence", "pii"),
-    ("driving license", "pii"),
-    ("license number", "pii"),
-    ("licence number", "pii"),
-    ("tax id", "pii"),
-    ("taxid", "pii"),
-    ("tin", "pii"),
-    ("national id", "pii"),
-    ("nin", "pii"),
-    ("nino", "pii"),
-    ("bank account", "pii"),
-    ("account number", "pii"),
-    ("routing number", "pii"),
+    ("ssn", Category::Pii),
+    ("social security number", Category::Pii),
+    ("social security", Category::Pii),
+    ("card number", Category::Pii),
+    ("credit card", Category::Pii),
+    ("cc number", Category::Pii),
+    ("ccn", Category::Pii),
+    ("pan", Category::Pii),
+    ("cvv", Category::Pii),
+    ("cvv2", Category::Pii),
+    ("cvc", Category::Pii),
+    ("card cvc", Category::Pii),
+    ("security code", Category::Pii),
+    ("dob", Category::Pii),
+    ("date of birth", Category::Pii),
+    ("birth date", Category::Pii),
+    ("birthdate", Category::Pii),
+    ("birthday", Category::Pii),
+    ("passport", Category::Pii),
+    ("passport number", Category::Pii),
+    ("driver license", Category::Pii),
+    ("drivers license", Category::Pii),
+    ("driver licence", Category::Pii),
+    ("drivers licence", Category::Pii),
+    ("driving licence", Category::Pii),
+    ("driving license", Category::Pii),
+    ("license number", Category::Pii),
+    ("licence number", Category::Pii),
+    ("tax id", Category::Pii),
+    ("taxid", Category::Pii),
+    ("tin", Category::Pii),
+    ("national id", Category::Pii),
+    ("nin", Category::Pii),
+    ("nino", Category::Pii),
+    ("bank account", Category::Pii),
+    ("account number", Category::Pii),
+    ("routing number", Category::Pii),
 ];
 
 /// Words that, after a sensitive phrase, still name the sensitive thing itself.
@@ -191,14 +193,14 @@ const COMPACT_SUFFIXES: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct NameRules {
     /// phrase (tokens joined by " ", and also the compact form joined by "") -> (phrase, category)
-    phrases: HashMap<String, (&'static str, &'static str)>,
+    phrases: HashMap<String, (&'static str, Category)>,
 }
 
 /// Why a name was judged sensitive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameMatch {
     pub phrase: &'static str,
-    pub category: &'static str,
+    pub category: Category,
 }
 
 impl Default for NameRules {
@@ -218,7 +220,7 @@ impl NameRules {
     }
 
     /// All built-in phrases (for `dynamo-shadow rules`).
-    pub fn phrases() -> impl Iterator<Item = (&'static str, &'static str)> {
+    pub fn phrases() -> impl Iterator<Item = (&'static str, Category)> {
         PHRASES.iter().copied()
     }
 
@@ -248,7 +250,7 @@ impl NameRules {
         let last = tokens.last()?;
         for &(suffix, phrase) in COMPACT_SUFFIXES {
             if last.len() > suffix.len() && last.ends_with(suffix) {
-                return Some(NameMatch { phrase, category: "secret" });
+                return Some(NameMatch { phrase, category: Category::Secret });
             }
         }
         for k in (1..=tokens.len().min(4)).rev() {

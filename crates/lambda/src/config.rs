@@ -1,0 +1,65 @@
+//! Runtime settings of the stream function, read and validated once at cold start.
+
+use std::fmt;
+
+/// Runtime settings, read and validated once at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The shadow table for a single-table policy; a policy with `[tables]` names its own.
+    pub shadow_table: Option<String>,
+    pub concurrency: usize,
+    pub tombstone_ttl_secs: u64,
+    pub max_attempts: u32,
+}
+
+/// A bad setting: names the variable and what is wrong (settings are not user data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    /// What is wrong with the setting (settings are not user data).
+    pub reason: String,
+}
+
+fn num_var<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<T>() {
+            Ok(v) if v >= min && v <= max => Ok(v),
+            _ => Err(ConfigError {
+                var,
+                reason: format!("must be a whole number from {min} to {max} (default {default})"),
+            }),
+        },
+    }
+}
+
+impl Config {
+    /// Reads `SHADOW_TABLE` (required unless the policy has `[tables]`), `SHADOW_CONCURRENCY` (1-256, default 16),
+    /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let table = get("SHADOW_TABLE").filter(|t| !t.is_empty());
+        let valid = table.as_ref().is_none_or(|t| {
+            (3..=255).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        });
+        if !valid {
+            return Err(ConfigError {
+                var: "SHADOW_TABLE",
+                reason: "must name the shadow table (3-255 characters: letters, digits, _ - .)".into(),
+            });
+        }
+        Ok(Config {
+            shadow_table: table,
+            concurrency: num_var(&get, "SHADOW_CONCURRENCY", 16, 1, 256)?,
+            tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)? * 3600,
+            max_attempts: num_var(&get, "SHADOW_MAX_ATTEMPTS", 6u32, 1, 20)?,
+        })
+    }
+}
