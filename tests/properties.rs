@@ -12,12 +12,12 @@ use proptest::prelude::*;
 
 /// Values that must never reach the shadow table, whatever surrounds them.
 const CANARIES: &[&str] = &[
-    "ghp_Zq9XvB2kLm4Np7Rs1Tu3Wy5Ac8Ef0Gh6Jk2M",
+    "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",
     "AKIAZ7QWERTY2UIOP3AS",
     "sk_live_9f8e7d6c5b4a3f2e1d0c9b8a",
     "canary.person@example.org",
     "4111 1111 1111 1111",
-    "078-05-1120",
+    "536-22-8714",
     "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
     "GB82 WEST 1234 5698 7654 32",
 ];

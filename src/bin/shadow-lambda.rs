@@ -3,7 +3,7 @@
 
 use dynamo_shadow_core::sanitize::token_key_from_env;
 use dynamo_shadow_lambda::metrics::{batch_line, DEFAULT_NAMESPACE};
-use dynamo_shadow_lambda::runtime::{init_logging, now_millis, now_secs, parse_event, policy_from_env, FunctionError};
+use dynamo_shadow_lambda::runtime::{check_event, init_logging, now_millis, now_secs, policy_from_env, FunctionError};
 use dynamo_shadow_lambda::{BatchSummary, Config, Routes, StreamHandler};
 use dynamo_shadow_store::{sdk_config, DynamoSdk, Timeouts};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -51,6 +51,16 @@ impl Metrics {
     }
 }
 
+/// `{"backfill": ...}` at the top level (without building a tree of a large event).
+fn is_backfill_request(payload: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        backfill: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<Probe<'_>>(payload).is_ok_and(|p| p.backfill.is_some())
+}
+
 // One thread: Lambda gives a function one or two vCPUs, writes are I/O-bound and run
 // concurrently as futures, and a single-threaded runtime starts faster in less memory.
 #[tokio::main(flavor = "current_thread")]
@@ -87,14 +97,14 @@ async fn main() -> Result<(), Error> {
     let handler = StreamHandler::new(routes, store, config);
     let (handler, metrics) = (&handler, &metrics);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
-        let payload = parse_event(&event.payload)?;
-        if payload.get("backfill").is_some() {
+        let payload = check_event(&event.payload)?;
+        if is_backfill_request(payload) {
             return Err(FunctionError::new(
                 "InvalidEvent",
                 "a backfill request: this is the stream function; invoke the backfill function (shadow-backfill)",
             ));
         }
-        match handler.handle(&payload, now_secs()).await {
+        match handler.handle_json(payload, now_secs()).await {
             Ok(result) => {
                 log_summary(&result.summary);
                 metrics.emit(&result.summary);

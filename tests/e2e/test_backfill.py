@@ -25,7 +25,7 @@ ROOT = local_aws.ROOT
 CLI = Path(os.environ.get("DYNAMO_SHADOW_CLI", ROOT / "target" / "debug" / "dynamo-shadow"))
 S = lambda s: {"S": s}  # noqa: E731
 N = lambda n: {"N": n}  # noqa: E731
-SECRETS = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "carol.smith@example.net", "AKIAIOSFODNN7EXAMPLQ", "078-05-1120"]
+SECRETS = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "carol.smith@example.net", "AKIAIOSFODNN7EXAMPLQ", "536-22-8714"]
 META = ("_shadow_seq", "_shadow_policy", "_shadow_deleted", "_shadow_expires_at")
 
 

@@ -70,7 +70,7 @@ def test_sanitize_cli_is_a_faithful_dry_run():
     # A malformed line stops the run: exit 2, `line N: reason`, no value echoed.
     r = cli("sanitize", stdin=lines[0] + "\n" + '{"pk": {"S": "x"}, "n": {"N": "hunter2-secret"}}\n')
     assert r.returncode == 2
-    assert r.stderr.strip() == "line 2: cannot sanitize: attribute `n`: not a valid number"
+    assert r.stderr.strip() == "line 2: attribute `n`: not a valid number"
     assert len(r.stdout.splitlines()) == 1
 
 

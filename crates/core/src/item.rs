@@ -149,18 +149,9 @@ pub fn parse_item(json: &Value) -> Result<Item, ItemError> {
     Ok(item)
 }
 
-/// Parses one item from DynamoDB JSON text. The fast path deserializes straight into the
-/// value tree; only when that fails is the text parsed again to say where it is wrong
-/// (serde's own messages quote the input, ours do not). Numbers, depth and sets are checked
-/// by the sanitizer and [`validate_item`] as on every other path.
+/// Parses and checks one item from DynamoDB JSON text (see [`decode_item`]).
 pub fn parse_item_str(text: &str) -> Result<Item, ItemError> {
-    if let Ok(item) = serde_json::from_str::<Item>(text) {
-        return Ok(item);
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => parse_item(&v).and_then(|_| Err(err(&Path::root(), ItemErrorKind::NotDynamoJson))),
-        Err(e) => Err(err(&Path::root(), ItemErrorKind::Json(e.column()))),
-    }
+    decode_item(text).map(Checked::into_inner)
 }
 
 /// Parses one attribute value in DynamoDB JSON, e.g. `{"S":"x"}`.
@@ -416,6 +407,89 @@ pub fn value_size(v: &AttributeValue) -> usize {
     }
 }
 
+/// Checks what no DynamoDB item can hold: bad numbers, `NULL` other than true, nesting
+/// deeper than 32 levels. (Sets DynamoDB never emits, empty or with duplicates, are not
+/// refused here: the sanitizer drops and deduplicates them.)
+pub fn validate_input(item: &Item) -> Result<(), ItemError> {
+    fn walk(v: &AttributeValue, path: &mut Path, d: usize) -> Result<(), ItemError> {
+        match v {
+            AttributeValue::N(n) => validate_number(n).map_err(|r| err(path, ItemErrorKind::Number(r))),
+            AttributeValue::Ns(s) => {
+                s.iter().try_for_each(|n| validate_number(n).map_err(|r| err(path, ItemErrorKind::NumberInSet(r))))
+            }
+            AttributeValue::Null(false) => Err(err(path, ItemErrorKind::NullNotTrue)),
+            AttributeValue::M(m) => {
+                if d >= MAX_DEPTH {
+                    return Err(err(path, ItemErrorKind::TooDeep));
+                }
+                for (k, e) in m {
+                    path.push_name(k);
+                    walk(e, path, d + 1)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            AttributeValue::L(l) => {
+                if d >= MAX_DEPTH {
+                    return Err(err(path, ItemErrorKind::TooDeep));
+                }
+                for (i, e) in l.iter().enumerate() {
+                    path.push_index(i);
+                    walk(e, path, d + 1)?;
+                    path.pop();
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    let mut path = Path::root();
+    for (k, v) in item {
+        path.push_name(k);
+        walk(v, &mut path, 1)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+/// An item that passed [`validate_input`]: what the sanitizer's walk takes, so the walk
+/// cannot fail. Made by the one decoder ([`decode_item`]) or from an item built in memory
+/// (the SDK's, a test's) by [`Checked::new`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked(Item);
+
+impl Checked {
+    pub fn new(item: Item) -> Result<Self, ItemError> {
+        validate_input(&item)?;
+        Ok(Checked(item))
+    }
+
+    pub fn get(&self) -> &Item {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> Item {
+        self.0
+    }
+}
+
+/// The one decoder of DynamoDB JSON text (events, the CLI's input): straight into the value
+/// tree, then checked. Only when that fails is the text parsed again to say where it is wrong
+/// (serde's messages quote the input, ours never do).
+pub fn decode_item(text: &str) -> Result<Checked, ItemError> {
+    match serde_json::from_str::<Item>(text) {
+        Ok(item) => Checked::new(item),
+        Err(_) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => {
+                let item = parse_item(&v)?;
+                // The typed parse accepted what serde refused: say so without a value.
+                Checked::new(item).and_then(|_| Err(err(&Path::root(), ItemErrorKind::NotDynamoJson)))
+            }
+            Err(e) => Err(err(&Path::root(), ItemErrorKind::Json(e.column()))),
+        },
+    }
+}
+
 /// Checks everything DynamoDB would reject in a PutItem: empty or duplicate set elements,
 /// bad numbers, nesting depth and item size. Used on every item before it is written.
 pub fn validate_item(item: &Item) -> Result<(), ItemError> {
@@ -446,7 +520,7 @@ fn validate_value(v: &AttributeValue, path: &Path, d: usize) -> Result<(), ItemE
             set_ok(s.is_empty(), unique(s), path)
         }
         AttributeValue::M(m) => {
-            if d > MAX_DEPTH {
+            if d >= MAX_DEPTH {
                 return Err(err(path, ItemErrorKind::TooDeep));
             }
             for (k, e) in m {
@@ -455,7 +529,7 @@ fn validate_value(v: &AttributeValue, path: &Path, d: usize) -> Result<(), ItemE
             Ok(())
         }
         AttributeValue::L(l) => {
-            if d > MAX_DEPTH {
+            if d >= MAX_DEPTH {
                 return Err(err(path, ItemErrorKind::TooDeep));
             }
             for (i, e) in l.iter().enumerate() {

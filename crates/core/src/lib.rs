@@ -36,7 +36,7 @@ pub mod sanitize;
 
 pub use category::Category;
 pub use detect::Detectors;
-pub use item::{AttributeValue, Item, ItemError, ItemErrorKind};
+pub use item::{decode_item, AttributeValue, Checked, Item, ItemError, ItemErrorKind};
 pub use path::Path;
 pub use policy::{Action, Policy, PolicyError};
-pub use sanitize::{BuildError, Decision, Report, RuleRef, SanitizeError, Sanitizer};
+pub use sanitize::{BuildError, Decision, Redactor, Report, RuleRef, SanitizeError, Sanitizer};

@@ -7,7 +7,10 @@
 //! mention a phrase (`token_count`, `password_updated_at`, `api_key_last_rotated`) are not
 //! dropped for their name alone; their values are still scanned by the detectors.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
 
 use crate::Category;
 
@@ -48,180 +51,89 @@ pub fn normalize(name: &str) -> String {
     tokenize(name).join("_")
 }
 
-/// Sensitive phrases, each with the category its placeholder and counters use.
-const PHRASES: &[(&str, Category)] = &[
-    // credentials
-    ("password", Category::Secret),
-    ("passwd", Category::Secret),
-    ("pwd", Category::Secret),
-    ("passphrase", Category::Secret),
-    ("passcode", Category::Secret),
-    ("secret", Category::Secret),
-    ("secrets", Category::Secret),
-    ("token", Category::Secret),
-    ("access tokens", Category::Secret),
-    ("refresh tokens", Category::Secret),
-    ("auth tokens", Category::Secret),
-    ("api tokens", Category::Secret),
-    ("api key", Category::Secret),
-    ("api keys", Category::Secret),
-    ("access key", Category::Secret),
-    ("secret key", Category::Secret),
-    ("private key", Category::Secret),
-    ("signing key", Category::Secret),
-    ("encryption key", Category::Secret),
-    ("master key", Category::Secret),
-    ("auth key", Category::Secret),
-    ("account key", Category::Secret),
-    ("credential", Category::Secret),
-    ("credentials", Category::Secret),
-    ("creds", Category::Secret),
-    ("authorization", Category::Secret),
-    ("auth", Category::Secret),
-    ("cookie", Category::Secret),
-    ("cookies", Category::Secret),
-    ("set cookie", Category::Secret),
-    ("session id", Category::Secret),
-    ("session key", Category::Secret),
-    ("sessionid", Category::Secret),
-    ("connection string", Category::Secret),
-    ("conn str", Category::Secret),
-    ("dsn", Category::Secret),
-    ("otp", Category::Secret),
-    ("totp", Category::Secret),
-    ("mfa code", Category::Secret),
-    ("recovery codes", Category::Secret),
-    ("backup codes", Category::Secret),
-    ("recovery code", Category::Secret),
-    ("backup code", Category::Secret),
-    ("pin", Category::Secret),
-    ("debug log", Category::Secret),
-    ("debug logs", Category::Secret),
-    ("debug info", Category::Secret),
-    ("stack trace", Category::Secret),
-    ("stacktrace", Category::Secret),
-    ("traceback", Category::Secret),
-    // PII by name
-    ("ssn", Category::Pii),
-    ("social security number", Category::Pii),
-    ("social security", Category::Pii),
-    ("card number", Category::Pii),
-    ("credit card", Category::Pii),
-    ("cc number", Category::Pii),
-    ("ccn", Category::Pii),
-    ("pan", Category::Pii),
-    ("cvv", Category::Pii),
-    ("cvv2", Category::Pii),
-    ("cvc", Category::Pii),
-    ("card cvc", Category::Pii),
-    ("security code", Category::Pii),
-    ("dob", Category::Pii),
-    ("date of birth", Category::Pii),
-    ("birth date", Category::Pii),
-    ("birthdate", Category::Pii),
-    ("birthday", Category::Pii),
-    ("passport", Category::Pii),
-    ("passport number", Category::Pii),
-    ("driver license", Category::Pii),
-    ("drivers license", Category::Pii),
-    ("driver licence", Category::Pii),
-    ("drivers licence", Category::Pii),
-    ("driving licence", Category::Pii),
-    ("driving license", Category::Pii),
-    ("license number", Category::Pii),
-    ("licence number", Category::Pii),
-    ("tax id", Category::Pii),
-    ("taxid", Category::Pii),
-    ("tin", Category::Pii),
-    ("national id", Category::Pii),
-    ("nin", Category::Pii),
-    ("nino", Category::Pii),
-    ("bank account", Category::Pii),
-    ("account number", Category::Pii),
-    ("routing number", Category::Pii),
-];
+/// The sensitive-name dictionary, as data.
+pub const ATTRIBUTE_NAMES: &str = include_str!("../../../rules/attribute_names.toml");
 
-/// Words that, after a sensitive phrase, still name the sensitive thing itself.
-const CARRIERS: &[&str] = &[
-    "value",
-    "values",
-    "raw",
-    "plain",
-    "plaintext",
-    "str",
-    "string",
-    "b64",
-    "base64",
-    "enc",
-    "encoded",
-    "encrypted",
-    "hash",
-    "hashed",
-    "number",
-    "num",
-    "no",
-    "nr",
-    "digits",
-    "data",
-    "text",
-    "full",
-    "header",
-    "old",
-    "new",
-    "tmp",
-    "temp",
-    "live",
-    "test",
-    "prod",
-    "v1",
-    "v2",
-];
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamesFile {
+    carriers: Vec<String>,
+    compact_suffixes: Vec<(String, String)>,
+    phrase: Vec<PhraseDef>,
+    tests: NameTests,
+}
 
-/// Endings that make a single-word name sensitive: (ending, phrase reported).
-const COMPACT_SUFFIXES: &[(&str, &str)] = &[
-    ("token", "token"),
-    ("password", "password"),
-    ("passwd", "passwd"),
-    ("secret", "secret"),
-    ("apikey", "api key"),
-    ("secretkey", "secret key"),
-    ("privatekey", "private key"),
-    ("accesskey", "access key"),
-];
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhraseDef {
+    phrase: String,
+    category: Category,
+}
+
+/// Names the dictionary's own tests require to be dropped and kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NameTests {
+    pub sensitive: Vec<String>,
+    pub benign: Vec<String>,
+}
 
 /// The compiled name dictionary.
 #[derive(Debug, Clone)]
 pub struct NameRules {
     /// phrase (tokens joined by " ", and also the compact form joined by "") -> (phrase, category)
-    phrases: HashMap<String, (&'static str, Category)>,
+    phrases: HashMap<String, (Arc<str>, Category)>,
+    carriers: HashSet<String>,
+    /// (ending, phrase reported, its category)
+    compact: Vec<(String, Arc<str>, Category)>,
+    listed: Vec<(Arc<str>, Category)>,
+    tests: NameTests,
 }
 
 /// Why a name was judged sensitive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameMatch {
-    pub phrase: &'static str,
+    pub phrase: Arc<str>,
     pub category: Category,
 }
 
-impl Default for NameRules {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl NameRules {
-    pub fn new() -> Self {
-        let mut phrases = HashMap::new();
-        for &(p, c) in PHRASES {
-            phrases.insert(p.to_string(), (p, c));
-            phrases.insert(p.replace(' ', ""), (p, c));
-        }
-        NameRules { phrases }
+    /// The built-in dictionary (`rules/attribute_names.toml`), parsed once per process.
+    pub fn builtin() -> &'static NameRules {
+        static RULES: OnceLock<NameRules> = OnceLock::new();
+        RULES.get_or_init(|| Self::parse(ATTRIBUTE_NAMES).expect("rules/attribute_names.toml parses"))
     }
 
-    /// All built-in phrases (for `dynamo-shadow rules`).
-    pub fn phrases() -> impl Iterator<Item = (&'static str, Category)> {
-        PHRASES.iter().copied()
+    /// Parses a dictionary file.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: NamesFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let mut phrases = HashMap::new();
+        let mut listed = Vec::new();
+        for p in file.phrase {
+            let phrase: Arc<str> = p.phrase.as_str().into();
+            phrases.insert(p.phrase.clone(), (phrase.clone(), p.category));
+            phrases.insert(p.phrase.replace(' ', ""), (phrase.clone(), p.category));
+            listed.push((phrase, p.category));
+        }
+        let mut compact = Vec::new();
+        for (ending, reported) in file.compact_suffixes {
+            let (phrase, category) = phrases
+                .get(&reported)
+                .cloned()
+                .ok_or_else(|| format!("compact suffix `{ending}` reports `{reported}`, which is not a phrase"))?;
+            compact.push((ending, phrase, category));
+        }
+        Ok(NameRules { phrases, carriers: file.carriers.into_iter().collect(), compact, listed, tests: file.tests })
+    }
+
+    /// Every phrase (for `dynamo-shadow rules`).
+    pub fn phrases(&self) -> impl Iterator<Item = (&str, Category)> {
+        self.listed.iter().map(|(p, c)| (&**p, *c))
+    }
+
+    /// The dictionary's own test names.
+    pub fn tests(&self) -> &NameTests {
+        &self.tests
     }
 
     /// Is this attribute name sensitive on its own?
@@ -237,7 +149,7 @@ impl NameRules {
                 return Some(m);
             }
             // Strip one trailing carrier word ("password_hash" -> "password") and try again.
-            if end > 1 && CARRIERS.contains(&tokens[end - 1].as_str()) {
+            if end > 1 && self.carriers.contains(&tokens[end - 1]) {
                 end -= 1;
             } else {
                 return None;
@@ -248,16 +160,16 @@ impl NameRules {
     fn suffix_match(&self, tokens: &[String]) -> Option<NameMatch> {
         // Single-word compounds: "csrftoken", "githubtoken", "dbpassword".
         let last = tokens.last()?;
-        for &(suffix, phrase) in COMPACT_SUFFIXES {
-            if last.len() > suffix.len() && last.ends_with(suffix) {
-                return Some(NameMatch { phrase, category: Category::Secret });
+        for (suffix, phrase, category) in &self.compact {
+            if last.len() > suffix.len() && last.ends_with(suffix.as_str()) {
+                return Some(NameMatch { phrase: phrase.clone(), category: *category });
             }
         }
         for k in (1..=tokens.len().min(4)).rev() {
             let tail = &tokens[tokens.len() - k..];
             for joined in [tail.join(" "), tail.concat()] {
-                if let Some(&(phrase, category)) = self.phrases.get(&joined) {
-                    return Some(NameMatch { phrase, category });
+                if let Some((phrase, category)) = self.phrases.get(&joined) {
+                    return Some(NameMatch { phrase: phrase.clone(), category: *category });
                 }
             }
         }
@@ -282,85 +194,21 @@ mod tests {
     }
 
     #[test]
-    fn sensitive_names_are_caught() {
-        let r = NameRules::new();
-        for n in [
-            "api_key",
-            "apiKey",
-            "ApiKey",
-            "API-KEY",
-            "apikey",
-            "session_token",
-            "sessionToken",
-            "password",
-            "db_password",
-            "secret",
-            "token",
-            "debug_log",
-            "debugLog",
-            "ssn",
-            "card_number",
-            "cardNumber",
-            "cvv",
-            "authorization",
-            "Authorization",
-            "cookie",
-            "private_key",
-            "privateKey",
-            "stripeSecretKey",
-            "X-Api-Key",
-            "refresh_token",
-            "client_secret",
-            "sessionid",
-            "AWS_SECRET_ACCESS_KEY",
-            "password_hash",
-            "date_of_birth",
-            "dob",
-            "passport_number",
-            "drivers_license",
-            "tax_id",
-            "accessToken",
-            "csrftoken",
-            "set-cookie",
-            "github_token",
-            "DATABASE_PASSWORD",
-            "session_id",
-        ] {
-            assert!(r.check(n).is_some(), "{n} should be sensitive");
-        }
-    }
-
-    #[test]
-    fn benign_neighbours_are_not_dropped_for_their_name() {
-        let r = NameRules::new();
-        for n in [
-            "token_count",
-            "max_tokens",
-            "prompt_tokens",
-            "password_updated_at",
-            "secret_santa_group",
-            "api_key_last_rotated",
-            "api_key_id",
-            "tokenizer",
-            "sort_key",
-            "partition_key",
-            "cache_key",
-            "pinned",
-            "is_pinned",
-            "spinner",
-            "authored_by",
-            "author",
-            "passenger_count",
-            "keyboard",
-            "title",
-            "description",
-            "secretary",
-            "password_reset_required",
-            "created_at",
-            "token_url",
-            "session_count",
-        ] {
-            assert!(r.check(n).is_none(), "{n} should not be sensitive by name");
-        }
+    fn the_dictionary_drops_its_sensitive_names_and_keeps_its_benign_neighbours() {
+        let r = NameRules::builtin();
+        let t = r.tests();
+        assert!(t.sensitive.len() > 300 && t.benign.len() > 100);
+        let missed: Vec<&String> = t.sensitive.iter().filter(|n| r.check(n).is_none()).collect();
+        assert!(missed.is_empty(), "should be sensitive: {missed:?}");
+        let dropped: Vec<&String> = t.benign.iter().filter(|n| r.check(n).is_some()).collect();
+        assert!(dropped.is_empty(), "should not be sensitive by name: {dropped:?}");
+        // Every phrase is exercised by a sensitive test name.
+        let untested: Vec<&str> = r
+            .phrases()
+            .map(|(p, _)| p)
+            .filter(|p| !t.sensitive.iter().any(|n| r.check(n).is_some_and(|m| &*m.phrase == *p)))
+            .collect();
+        assert!(untested.is_empty(), "phrases with no sensitive test name: {untested:?}");
+        assert_eq!(r.check("full_name").map(|m| m.category), Some(Category::Person));
     }
 }

@@ -27,19 +27,23 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::detect::{Category, Detectors, RuleSpec, BUILTIN_RULES};
+use crate::detect::{Category, Detectors, RuleSpec, BUILTIN_RULE_FILES};
 use crate::names;
 
 /// Bumped when the engine's output for the same policy changes, so fingerprints move too.
-const ENGINE_REVISION: &str = "engine-2";
+const ENGINE_REVISION: &str = "engine-3";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BinaryMode {
-    /// Binary values that are not UTF-8 text are dropped (they cannot be scanned).
+    /// Binary values that are not UTF-8 text are scanned as the text a reader could decode
+    /// from them (invalid bytes as U+FFFD): kept when nothing is found, dropped otherwise
+    /// (a finding inside binary cannot be redacted in place).
     #[default]
+    Scan,
+    /// Binary values that are not UTF-8 text are dropped.
     Drop,
-    /// Binary values that are not UTF-8 text are kept as they are.
+    /// Binary values that are not UTF-8 text are kept as they are, unscanned.
     Keep,
 }
 
@@ -97,8 +101,12 @@ pub struct NameLists {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectorSettings {
+    /// Rule ids to turn off.
     #[serde(default)]
     pub disable: Vec<String>,
+    /// Whole categories to turn off (`person` for names and addresses), name rules included.
+    #[serde(default)]
+    pub disable_categories: Vec<Category>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +268,7 @@ pub struct TablePolicy {
     pub drop_names: BTreeSet<String>,
     pub keep_names: BTreeSet<String>,
     pub disable: BTreeSet<String>,
+    pub disable_categories: BTreeSet<Category>,
     pub paths: Vec<PathRule>,
     pub findings: Vec<FindingRule>,
 }
@@ -269,11 +278,12 @@ impl Default for TablePolicy {
         TablePolicy {
             shadow: None,
             mode: Mode::Deny,
-            binary: BinaryMode::Drop,
+            binary: BinaryMode::Scan,
             keys: Vec::new(),
             drop_names: BTreeSet::new(),
             keep_names: BTreeSet::new(),
             disable: BTreeSet::new(),
+            disable_categories: BTreeSet::new(),
             paths: Vec::new(),
             findings: Vec::new(),
         }
@@ -474,12 +484,12 @@ impl Policy {
             }
             let compiled = Detectors::compile(vec![d.clone()]).map_err(|e| err_at(offset, e.to_string()))?;
             for ex in &d.examples {
-                if compiled.find(ex).is_empty() {
+                if compiled.find(ex).map_or(true, |f| f.is_empty()) {
                     return Err(err_at(offset, format!("detector `{}` misses its example {ex:?}", d.id)));
                 }
             }
             for ex in &d.negative_examples {
-                if !compiled.find(ex).is_empty() {
+                if compiled.find(ex).map_or(true, |f| !f.is_empty()) {
                     return Err(err_at(offset, format!("detector `{}` matches its negative example {ex:?}", d.id)));
                 }
             }
@@ -492,7 +502,8 @@ impl Policy {
             || top.mode != Mode::Deny
             || !top.names.drop.is_empty()
             || !top.names.keep.is_empty()
-            || !top.detectors.disable.is_empty();
+            || !top.detectors.disable.is_empty()
+            || !top.detectors.disable_categories.is_empty();
         if !file.tables.is_empty() && top_has_rules {
             return Err(err_at(
                 text.find("[tables"),
@@ -534,7 +545,10 @@ impl Policy {
         let mut h = Sha256::new();
         h.update(ENGINE_REVISION.as_bytes());
         h.update(serde_json::to_vec(self).expect("serializes"));
-        h.update(BUILTIN_RULES.as_bytes());
+        for (_, text) in BUILTIN_RULE_FILES {
+            h.update(text.as_bytes());
+        }
+        h.update(crate::names::ATTRIBUTE_NAMES.as_bytes());
         h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 }
@@ -693,6 +707,7 @@ fn compile_table(
         drop_names,
         keep_names,
         disable: def.detectors.disable.iter().cloned().collect(),
+        disable_categories: def.detectors.disable_categories.iter().copied().collect(),
         paths,
         findings,
     })

@@ -1,9 +1,10 @@
-//! The sanitizer: one pure recursive walk over an item's `AttributeValue` tree.
+//! The sanitizer: one walk over an item's `AttributeValue` tree, in place.
 //!
-//! Everything is decided at build time ([`Sanitizer::new`] compiles the policy, rules and
-//! path patterns); at run time the walk either returns a complete sanitized item or an
-//! error. It never returns a half-sanitized item: the Lambda writes what this returns or
-//! nothing.
+//! Everything is decided at build time ([`Sanitizer::build`] compiles the policy, rules and
+//! path patterns into *filters* (path rules, name rules, detectors) that each yield a
+//! [`Redactor`], and every action is applied by [`Redactor`] in one place. The walk checks
+//! the item once, then cannot fail: it returns a complete sanitized item or an error about
+//! the item's keys, never a half-sanitized item. The leak audit is the same walk with a flag.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -12,18 +13,21 @@ use std::sync::{Arc, Mutex};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::detect::{is_card_number, Category, Detectors, RulesError, BUILTIN_RULES};
-use crate::item::{validate_item, validate_number, AttributeValue, Item, ItemError, ItemErrorKind, MAX_DEPTH};
+use crate::detect::{is_card_number, Detectors, Exhausted, RulesError, Work};
+use crate::item::{item_size, AttributeValue, Checked, Item, ItemError, ItemErrorKind, MAX_ITEM_BYTES};
 use crate::names::{self, NameRules};
 use crate::path::{Path, Segment};
 use crate::policy::{
     match_path, Action, BinaryMode, MaskSpec, Mode, PathMatch, PathRule, Policy, Selector, Step, TablePolicy,
 };
+use crate::Category;
 
 /// Attribute names starting with this are the shadow table's own metadata.
 pub const RESERVED_PREFIX: &str = "_shadow_";
 /// Minimum HMAC key length for `tokenize`.
 pub const MIN_TOKEN_KEY_BYTES: usize = 32;
+/// The placeholder of a value too costly to scan (it is redacted whole).
+pub const UNSCANNED: &str = "[REDACTED:UNSCANNED]";
 
 /// Which rule made a decision. `Display` gives the id that logs, `--explain` and audit
 /// findings print: `pii.email`, `name:api_key`, `path:profile.email`, `mode:allow`, ...
@@ -31,8 +35,8 @@ pub const MIN_TOKEN_KEY_BYTES: usize = 32;
 pub enum RuleRef {
     /// A detector rule, by id (`pii.email`).
     Detector(Arc<str>),
-    /// The built-in sensitive-name dictionary: the phrase the name ends with (`name:api_key`).
-    Name(&'static str),
+    /// The sensitive-name dictionary: the phrase the name ends with (`name:api_key`).
+    Name(Arc<str>),
     /// The policy's `names.drop` list (`policy:names.drop`).
     PolicyName,
     /// A path rule, by its pattern as written (`path:profile.email`).
@@ -43,8 +47,16 @@ pub enum RuleRef {
     Reserved,
     /// Binary that is not UTF-8 text, so it cannot be scanned (`binary:not_text`).
     BinaryNotText,
+    /// Compressed or archived binary (gzip, zlib, zstd, bzip2, xz, zip, lz4): what it holds
+    /// cannot be seen by a scan, so it is dropped (`binary:compressed`).
+    BinaryCompressed,
+    /// A value whose matching exceeded its work budget: redacted whole (`budget:unscanned`).
+    Unscanned,
     /// Audit only: the shadow item could not be read at all (`audit:unreadable`).
     Unreadable,
+    /// Audit only: a placeholder whose label the policy does not produce
+    /// (`audit:unknown_label`): it may have been built from data.
+    UnknownLabel,
 }
 
 impl fmt::Display for RuleRef {
@@ -66,7 +78,10 @@ impl fmt::Display for RuleRef {
             RuleRef::NotListed => f.write_str("mode:allow"),
             RuleRef::Reserved => f.write_str("reserved"),
             RuleRef::BinaryNotText => f.write_str("binary:not_text"),
+            RuleRef::BinaryCompressed => f.write_str("binary:compressed"),
+            RuleRef::Unscanned => f.write_str("budget:unscanned"),
             RuleRef::Unreadable => f.write_str("audit:unreadable"),
+            RuleRef::UnknownLabel => f.write_str("audit:unknown_label"),
         }
     }
 }
@@ -91,6 +106,8 @@ pub struct Report {
     pub by_rule: BTreeMap<RuleRef, u64>,
     pub by_category: BTreeMap<Category, u64>,
     pub decisions: Vec<Decision>,
+    /// What matching and walking cost (counted, for the complexity tests and benchmarks).
+    pub work: Work,
 }
 
 impl Report {
@@ -102,6 +119,7 @@ impl Report {
         for (k, v) in &other.by_category {
             *self.by_category.entry(*k).or_default() += v;
         }
+        self.work.add(&other.work);
     }
 
     /// Count for a rule by its printed id (tests and summaries).
@@ -111,42 +129,20 @@ impl Report {
 }
 
 /// Why an item could not be sanitized with certainty.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SanitizeError {
     /// The input or output breaks a DynamoDB rule (depth, size, number syntax).
-    Item(ItemError),
+    #[error(transparent)]
+    Item(#[from] ItemError),
     /// A key attribute named by the stream record is missing from the image.
+    #[error("key attribute `{0}` is missing from the image")]
     MissingKey(String),
     /// A key attribute is not a scalar S, N or B.
+    #[error("key attribute `{name}` has type {found}; a key is S, N or B, and only S or B can be tokenized")]
     BadKeyType { name: String, found: &'static str },
     /// The policy would drop or change a key attribute other than by tokenizing it.
+    #[error("the policy would {action} key attribute `{name}`; keys can only be kept or tokenized")]
     KeyRule { name: String, action: &'static str },
-}
-
-impl fmt::Display for SanitizeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SanitizeError::Item(e) => write!(f, "{e}"),
-            SanitizeError::MissingKey(k) => write!(f, "key attribute `{k}` is missing from the image"),
-            SanitizeError::BadKeyType { name, found } => {
-                write!(
-                    f,
-                    "key attribute `{name}` has type {found}; a key is S, N or B, and only S or B can be tokenized"
-                )
-            }
-            SanitizeError::KeyRule { name, action } => {
-                write!(f, "the policy would {action} key attribute `{name}`; keys can only be kept or tokenized")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SanitizeError {}
-
-impl From<ItemError> for SanitizeError {
-    fn from(e: ItemError) -> Self {
-        SanitizeError::Item(e)
-    }
 }
 
 /// Errors building a sanitizer (at cold start or in `check`).
@@ -178,48 +174,18 @@ pub fn token_key_from_env(
     }
 }
 
-#[derive(Clone, Copy)]
-enum Seg<'a> {
-    Name(&'a str),
-    Index(usize),
-}
-
-fn render(path: &[Seg<'_>]) -> Path {
-    path.iter()
-        .map(|seg| match seg {
-            Seg::Name(n) => Segment::Name(n.to_string()),
-            Seg::Index(i) => Segment::Index(*i),
-        })
-        .collect()
-}
-
-/// Where the walk is: the printable path and, when the policy has path rules, the
-/// normalised steps they match against.
-struct Cursor<'a> {
-    segs: Vec<Seg<'a>>,
-    steps: Vec<Step>,
-    track: bool,
-}
-
-impl<'a> Cursor<'a> {
-    fn push_name(&mut self, n: &'a str) {
-        self.segs.push(Seg::Name(n));
-        if self.track {
-            self.steps.push(Step::Name(names::normalize(n)));
-        }
-    }
-    fn push_index(&mut self, i: usize) {
-        self.segs.push(Seg::Index(i));
-        if self.track {
-            self.steps.push(Step::Index);
-        }
-    }
-    fn pop(&mut self) {
-        self.segs.pop();
-        if self.track {
-            self.steps.pop();
-        }
-    }
+/// What happens to a value or a span: the one place every action is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redactor {
+    /// Removed (a whole value; for a finding, the value holding it).
+    Drop,
+    /// Replaced by a typed placeholder. `numbered` placeholders (person names, addresses)
+    /// carry a per-item index instead, `[PERSON_2]`, so an LLM can still follow who is who.
+    Redact { label: Arc<str>, numbered: bool },
+    /// All but the first or last N letters and digits replaced with `*`.
+    Mask(MaskSpec),
+    /// A keyed HMAC-SHA256 token: the same value gives the same token everywhere.
+    Tokenize { label: Arc<str> },
 }
 
 /// How the walk treats a subtree.
@@ -231,35 +197,29 @@ enum Scope {
     Listed,
 }
 
-/// What detectors did to one string.
-enum Text {
-    /// No finding.
-    Clean,
-    /// Findings replaced (placeholders, masks, tokens).
-    Redacted(String),
-    /// A finding's action is `drop`: the whole value goes.
-    Dropped,
-}
-
-/// The compiled policy plus detectors for one table. Build once (cold start), share by reference.
+/// The compiled policy plus detectors for one table. Build once (cold start), share by
+/// reference; cloning is cheap (the detectors and the name cache are shared).
 #[derive(Clone)]
 pub struct Sanitizer {
-    table: TablePolicy,
+    table: Arc<TablePolicy>,
     detectors: Detectors,
-    names: NameRules,
-    /// Per detector rule index: what to do with its findings.
-    finding_actions: Vec<(Action, MaskSpec)>,
+    names: Arc<NameRules>,
+    /// Per detector rule index: what its findings become.
+    finding: Arc<Vec<Redactor>>,
+    /// Labels a placeholder written under this policy can carry (for the audit).
+    labels: Arc<HashSet<String>>,
     card_rule: Option<usize>,
-    token_key: Option<Vec<u8>>,
+    token_key: Option<Arc<[u8]>>,
     fingerprint: String,
     /// Name-rule verdicts by attribute name: items of one table repeat the same names.
     name_cache: Arc<Mutex<HashMap<String, NameVerdict>>>,
 }
 
-/// Why a name is dropped for itself: (rule id, category), or `None` if it is not.
+/// Why a name is dropped for itself: (rule, category), or `None` if it is not.
 type NameVerdict = Option<(RuleRef, Category)>;
 
-/// Names cached per sanitizer, at most (map keys can be data, so the set is not bounded).
+/// Names cached per sanitizer, at most. Only identifier-like names are cached: map keys can
+/// be data (emails, ids), and they must neither fill the cache nor linger in memory.
 const NAME_CACHE_MAX: usize = 4096;
 
 impl fmt::Debug for Sanitizer {
@@ -270,6 +230,22 @@ impl fmt::Debug for Sanitizer {
             .field("rules", &self.detectors.rules().len())
             .finish()
     }
+}
+
+/// The placeholder label a redact path rule writes: the rule's `label`, else the last
+/// literal name of its pattern, else `VALUE`. Never anything from the item.
+pub fn path_label(rule: &PathRule) -> String {
+    if let Some(l) = &rule.label {
+        return l.clone();
+    }
+    rule.pattern
+        .iter()
+        .rev()
+        .find_map(|p| match p {
+            crate::policy::Pat::Name(n) => Some(n.to_ascii_uppercase()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "VALUE".into())
 }
 
 impl Sanitizer {
@@ -285,20 +261,30 @@ impl Sanitizer {
         if table.uses_tokenize() && token_key.is_none() {
             return Err(BuildError::MissingTokenKey { var: policy.tokenize.key_env.clone() });
         }
-        let disabled: HashSet<String> = table.disable.iter().cloned().collect();
-        let mut specs = crate::detect::parse_rules(BUILTIN_RULES)?;
-        specs.extend(policy.detectors.iter().cloned());
-        specs.retain(|r| !disabled.contains(&r.id));
-        let detectors = Detectors::compile(specs)?;
-        let finding_actions = detectors
+        let off = |r: &crate::detect::RuleSpec| {
+            table.disable.contains(&r.id) || table.disable_categories.contains(&r.category)
+        };
+        let builtin: Vec<_> = crate::detect::builtin_specs().iter().filter(|r| !off(r)).cloned().collect();
+        let custom: Vec<_> = policy.detectors.iter().filter(|r| !off(r)).cloned().collect();
+        let detectors = Detectors::with_custom(builtin, custom)?;
+        let finding: Vec<Redactor> = detectors
             .rules()
             .iter()
             .map(|r| {
                 let by_rule = table.findings.iter().find(|f| f.selector == Selector::Rule(r.spec.id.clone()));
                 let by_cat = table.findings.iter().find(|f| f.selector == Selector::Category(r.spec.category));
-                by_rule.or(by_cat).map_or((Action::Redact, MaskSpec::Last(4)), |f| (f.action, f.mask))
+                let label: Arc<str> = r.spec.label.as_str().into();
+                match by_rule.or(by_cat).map(|f| (f.action, f.mask)) {
+                    Some((Action::Drop, _)) => Redactor::Drop,
+                    Some((Action::Mask, m)) => Redactor::Mask(m),
+                    Some((Action::Tokenize, _)) => Redactor::Tokenize { label },
+                    _ => Redactor::Redact { label, numbered: r.spec.category == Category::Person },
+                }
             })
             .collect();
+        let mut labels: HashSet<String> = detectors.rules().iter().map(|r| r.spec.label.clone()).collect();
+        labels.extend(table.paths.iter().map(path_label));
+        labels.extend(["VALUE", "BINARY", "UNSCANNED"].map(String::from));
         let card_rule = detectors.rules().iter().position(|r| r.spec.id == "pii.card_number");
         // A new tokenization key changes every token: it must change the fingerprint too, so
         // `backfill --policy-changed` and `verify` see items tokenized under the old key.
@@ -316,12 +302,13 @@ impl Sanitizer {
         };
         Ok(Sanitizer {
             fingerprint,
-            names: NameRules::new(),
-            table: table.clone(),
+            names: Arc::new(NameRules::builtin().clone()),
+            table: Arc::new(table.clone()),
             detectors,
-            finding_actions,
+            finding: Arc::new(finding),
+            labels: Arc::new(labels),
             card_rule,
-            token_key,
+            token_key: token_key.map(Arc::from),
             name_cache: Default::default(),
         })
     }
@@ -342,6 +329,11 @@ impl Sanitizer {
     /// The policy fingerprint written on shadow items.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// Every placeholder label this policy can write.
+    pub fn labels(&self) -> &HashSet<String> {
+        &self.labels
     }
 
     fn token(&self, bytes: &[u8]) -> String {
@@ -371,7 +363,7 @@ impl Sanitizer {
             let kept = match (action, v) {
                 (None | Some(Action::Keep | Action::Allow), AttributeValue::S(_) | AttributeValue::B(_)) => v.clone(),
                 (None | Some(Action::Keep | Action::Allow), AttributeValue::N(n)) => {
-                    validate_number(n)
+                    crate::item::validate_number(n)
                         .map_err(|r| ItemError { path: Path::attr(k), kind: ItemErrorKind::Number(r) })?;
                     v.clone()
                 }
@@ -392,93 +384,96 @@ impl Sanitizer {
         Ok(out)
     }
 
-    /// Sanitizes one item. Attributes named in `keys` are the table's key: kept verbatim
-    /// (or tokenized, if the policy says so).
+    /// Sanitizes one item (a copy of it). Attributes named in `keys` are the table's key:
+    /// kept verbatim (or tokenized, if the policy says so).
     pub fn sanitize(&self, item: &Item, keys: &[&str]) -> Result<(Item, Report), SanitizeError> {
+        self.sanitize_owned(item.clone(), keys)
+    }
+
+    /// Sanitizes one item in place: values are moved, never copied.
+    pub fn sanitize_owned(&self, item: Item, keys: &[&str]) -> Result<(Item, Report), SanitizeError> {
+        self.sanitize_checked(Checked::new(item)?, keys)
+    }
+
+    /// Sanitizes a checked item in place; the walk itself cannot fail.
+    pub fn sanitize_checked(&self, item: Checked, keys: &[&str]) -> Result<(Item, Report), SanitizeError> {
+        let mut item = item.into_inner();
         let mut key_item = Item::with_capacity(keys.len());
         for &k in keys {
-            match item.get(k) {
+            match item.remove_entry(k) {
                 None => return Err(SanitizeError::MissingKey(k.to_string())),
-                Some(v) => key_item.insert(k.to_string(), v.clone()),
+                Some((name, v)) => key_item.insert(name, v),
             };
         }
-        let mut out = self.sanitize_keys(&key_item)?;
-        let mut report = Report::default();
-        let mut cur = Cursor { segs: Vec::with_capacity(8), steps: Vec::new(), track: !self.table.paths.is_empty() };
-        let mut renamed = Vec::new();
-        for name in item.keys().filter(|n| !keys.contains(&n.as_str())) {
-            cur.push_name(name);
-            if name.starts_with(RESERVED_PREFIX) {
-                self.note(&mut report, &cur, RuleRef::Reserved, Category::Secret, Action::Drop);
-            } else {
-                // Attribute names are data too in a schema-less table: scanned like map keys.
-                self.named(name, &item[name], &mut cur, 1, Scope::Normal, &mut report, &mut out, &mut renamed)?;
-            }
-            cur.pop();
+        let clean_keys = self.sanitize_keys(&key_item)?;
+        let mut walk = Walk::new(self, false);
+        walk.map(&mut item, 0, Scope::Normal, true);
+        item.extend(clean_keys);
+        let size = item_size(&item);
+        if size > MAX_ITEM_BYTES {
+            return Err(ItemError { path: Path::root(), kind: ItemErrorKind::TooLarge(size) }.into());
         }
-        insert_renamed(&mut out, renamed);
-        validate_item(&out)?;
-        Ok((out, report))
+        Ok((item, walk.report))
     }
 
-    /// A sanitizer for auditing shadow items (`verify`): path rules that rewrite a value on
-    /// purpose (redact, mask, tokenize) become `keep`, so their output is not reported again;
-    /// everything else must already be a fixed point.
-    pub fn auditor(&self) -> Sanitizer {
-        let mut a = self.clone();
-        for r in &mut a.table.paths {
-            if matches!(r.action, Action::Redact | Action::Mask | Action::Tokenize) {
-                r.action = Action::Keep;
-            }
-        }
-        a.name_cache = Default::default();
-        a
+    /// Sanitizes free text (a prompt, a model's answer): every detector, nothing else.
+    pub fn sanitize_text(&self, text: &str) -> (String, Report) {
+        let mut walk = Walk::new(self, false);
+        let s = match walk.redacted(text) {
+            Redacted::Clean => text.to_string(),
+            Redacted::To(s) => s,
+            // A finding whose action drops its value: in free text, drop it all.
+            Redacted::Dropped => String::new(),
+        };
+        (s, walk.report)
     }
 
-    /// Leak audit of one shadow item (call it on [`Sanitizer::auditor`]): every detector and
-    /// name rule over every attribute, value and map key, metadata aside. Key values are
-    /// scanned too unless the policy names the key (keep or tokenize). Each finding is a
-    /// path and a rule id, never a value; an empty result means the item is clean.
+    /// Leak audit of one shadow item: every detector and name rule over every attribute,
+    /// value and map key, metadata aside; path rules that rewrite on purpose (redact, mask,
+    /// tokenize) are not reported again, and a placeholder whose label this policy cannot
+    /// write is reported (it may have been built from data). Key values are scanned too
+    /// unless the policy names the key (keep or tokenize). Each finding is a path and a rule,
+    /// never a value; an empty result means the item is clean.
     pub fn audit(&self, item: &Item, keys: &[&str]) -> Result<Vec<Decision>, SanitizeError> {
-        let body: Item =
+        let mut body: Item =
             item.iter().filter(|(k, _)| !k.starts_with(RESERVED_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let (_, report) = self.sanitize(&body, keys)?;
-        let mut findings = report.decisions;
+        crate::item::validate_input(&body)?;
+        let mut walk = Walk::new(self, true);
+        let mut key_item = Item::new();
         for &k in keys {
+            if let Some((name, v)) = body.remove_entry(k) {
+                key_item.insert(name, v);
+            }
+        }
+        walk.map(&mut body, 0, Scope::Normal, true);
+        for (k, v) in key_item.iter_mut() {
             if self.key_rule(k).is_some() {
                 continue;
             }
-            let mut cur = Cursor { segs: Vec::new(), steps: Vec::new(), track: false };
-            cur.push_name(k);
-            let mut r = Report::default();
-            match &body[k] {
-                AttributeValue::S(s) => {
-                    let _ = self.text(s, &cur, &mut r);
-                }
-                AttributeValue::B(b) => {
-                    let _ = self.binary(b, &cur, &mut r);
-                }
-                AttributeValue::N(n) => {
-                    let _ = self.number(n, &cur, &mut r);
-                }
-                _ => {}
-            }
-            findings.extend(r.decisions);
+            walk.path.push_name(k);
+            walk.value(v, 1, Scope::Listed);
+            walk.path.pop();
         }
+        let mut findings = walk.report.decisions;
         findings.sort_by(|a, b| (&a.path, &a.rule).cmp(&(&b.path, &b.rule)));
         findings.dedup();
         Ok(findings)
     }
 
-    /// Is this attribute (or map key) name dropped for its name? Returns (rule id, category).
+    /// Is this attribute (or map key) name dropped for its name?
     fn name_rule(&self, name: &str) -> NameVerdict {
-        if let Some(hit) = self.name_cache.lock().expect("not poisoned").get(name) {
-            return hit.clone();
+        let cacheable = name.len() <= 64 && crate::path::shown_name(name) == name;
+        if cacheable {
+            if let Some(hit) = self.name_cache.lock().expect("not poisoned").get(name) {
+                return hit.clone();
+            }
         }
         let verdict = self.name_rule_uncached(name);
-        let mut cache = self.name_cache.lock().expect("not poisoned");
-        if cache.len() < NAME_CACHE_MAX {
-            cache.insert(name.to_string(), verdict.clone());
+        if cacheable {
+            let mut cache = self.name_cache.lock().expect("not poisoned");
+            if cache.len() < NAME_CACHE_MAX {
+                cache.insert(name.to_string(), verdict.clone());
+            }
         }
         verdict
     }
@@ -491,286 +486,533 @@ impl Sanitizer {
         if self.table.drop_names.contains(&normalized) {
             return Some((RuleRef::PolicyName, Category::Secret));
         }
-        self.names.check(name).map(|m| (RuleRef::Name(m.phrase), m.category))
+        self.names
+            .check(name)
+            .filter(|m| !self.table.disable_categories.contains(&m.category))
+            .map(|m| (RuleRef::Name(m.phrase.clone()), m.category))
+    }
+}
+
+/// What the walk did to a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Clean,
+    Changed,
+    /// A finding's action is `drop`, or the value could not be scanned within its budget
+    /// under a policy that drops: the whole value goes.
+    Dropped,
+}
+
+/// What detectors make of a string.
+enum Redacted {
+    Clean,
+    To(String),
+    Dropped,
+}
+
+/// One sanitize (or audit) call.
+struct Walk<'s> {
+    s: &'s Sanitizer,
+    audit: bool,
+    report: Report,
+    path: Path,
+    /// Normalised steps for path rules (only kept when the policy has path rules).
+    steps: Vec<Step>,
+    track: bool,
+    /// Per-item numbering of person and address placeholders: (label, folded text) -> n.
+    numbers: HashMap<(Arc<str>, String), usize>,
+    next_number: HashMap<Arc<str>, usize>,
+}
+
+impl<'s> Walk<'s> {
+    fn new(s: &'s Sanitizer, audit: bool) -> Self {
+        Walk {
+            s,
+            audit,
+            report: Report::default(),
+            path: Path::root(),
+            steps: Vec::new(),
+            track: !s.table.paths.is_empty(),
+            numbers: HashMap::new(),
+            next_number: HashMap::new(),
+        }
     }
 
-    fn note(&self, report: &mut Report, cur: &Cursor<'_>, rule: RuleRef, cat: Category, action: Action) {
-        *report.by_rule.entry(rule.clone()).or_default() += 1;
-        *report.by_category.entry(cat).or_default() += 1;
-        report.decisions.push(Decision { path: render(&cur.segs), rule, action });
+    fn note(&mut self, rule: RuleRef, cat: Category, action: Action) {
+        *self.report.by_rule.entry(rule.clone()).or_default() += 1;
+        *self.report.by_category.entry(cat).or_default() += 1;
+        self.report.decisions.push(Decision { path: self.path.clone(), rule, action });
     }
 
-    /// An attribute or map entry or list element at `cur`: path rules, allow mode and name
-    /// rules first, then the value itself. `None` drops it.
-    fn entry<'a>(
-        &self,
-        v: &'a AttributeValue,
-        cur: &mut Cursor<'a>,
-        depth: usize,
-        scope: Scope,
-        report: &mut Report,
-    ) -> Result<Option<AttributeValue>, SanitizeError> {
-        let name = match cur.segs.last() {
-            Some(Seg::Name(n)) => Some(*n),
-            _ => None,
-        };
-        let rule = if cur.track {
-            self.table.paths.iter().find(|r| match_path(&r.pattern, &cur.steps) == PathMatch::Full)
+    fn push_name(&mut self, n: &str) {
+        self.path.push_name(n);
+        if self.track {
+            self.steps.push(Step::Name(names::normalize(n)));
+        }
+    }
+
+    fn push_index(&mut self, i: usize) {
+        self.path.push_index(i);
+        if self.track {
+            self.steps.push(Step::Index);
+        }
+    }
+
+    fn pop(&mut self) {
+        self.path.pop();
+        if self.track {
+            self.steps.pop();
+        }
+    }
+
+    /// A map (or the item's top level): every entry in sorted key order (so numbering and
+    /// renames are deterministic), entries dropped in place, redacted names renamed.
+    fn map(&mut self, m: &mut HashMap<String, AttributeValue>, depth: usize, scope: Scope, top: bool) {
+        // Entries are moved out, walked in sorted order and moved back: no value is copied.
+        let mut entries: Vec<(String, AttributeValue)> = std::mem::take(m).into_iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut out: HashMap<String, AttributeValue> = HashMap::with_capacity(entries.len());
+        let mut renamed: Vec<(String, AttributeValue)> = Vec::new();
+        for (name, mut v) in entries {
+            self.push_name(&name);
+            let keep = if top && name.starts_with(RESERVED_PREFIX) {
+                self.note(RuleRef::Reserved, Category::Secret, Action::Drop);
+                false
+            } else {
+                self.entry(&mut v, depth, scope)
+            };
+            if keep {
+                // Names are data too in a schema-less table: an email used as a key is
+                // redacted like a value.
+                match self.redacted_as(&name, true) {
+                    Redacted::Clean => {
+                        out.insert(name, v);
+                    }
+                    Redacted::To(new_name) => renamed.push((new_name, v)),
+                    Redacted::Dropped => {}
+                }
+            }
+            self.pop();
+        }
+        // Unique names for placeholders that collide: `[REDACTED:EMAIL]`, `#2`, `#3`, ...
+        // with one counter per base, so n renames cost O(n).
+        let mut next: HashMap<String, usize> = HashMap::new();
+        for (base, v) in renamed {
+            let mut key = base.clone();
+            let n = next.entry(base.clone()).or_insert(1);
+            while out.contains_key(&key) {
+                self.report.work.nodes += 1;
+                *n += 1;
+                key = format!("{base}#{n}");
+            }
+            out.insert(key, v);
+        }
+        *m = out;
+    }
+
+    /// An attribute, map entry or list element at `self.path`: path rules, allow mode and
+    /// name rules first, then the value itself. `false` drops it.
+    fn entry(&mut self, v: &mut AttributeValue, depth: usize, scope: Scope) -> bool {
+        let rule = if self.track {
+            self.s.table.paths.iter().find(|r| match_path(&r.pattern, &self.steps) == PathMatch::Full)
         } else {
             None
         };
         if let Some(rule) = rule {
             let id = RuleRef::Path(rule.source.as_str().into());
-            return Ok(match rule.action {
-                Action::Drop => {
-                    self.note(report, cur, id, Category::Secret, Action::Drop);
-                    None
-                }
-                Action::Keep => Some(v.clone()),
+            return match rule.action {
+                Action::Keep => true,
                 Action::Allow => {
-                    let inner = if self.table.mode == Mode::Allow { Scope::Listed } else { scope };
-                    self.value(v, cur, depth, inner, report)?
+                    let inner = if self.s.table.mode == Mode::Allow { Scope::Listed } else { scope };
+                    self.value(v, depth, inner)
+                }
+                // Rewrites the policy asks for are intended: the audit does not report them.
+                _ if self.audit => true,
+                Action::Drop => {
+                    self.note(id, Category::Secret, Action::Drop);
+                    false
                 }
                 Action::Redact => {
-                    self.note(report, cur, id, Category::Secret, Action::Redact);
-                    let label = rule.label.clone().unwrap_or_else(|| {
-                        name.map(|n| names::normalize(n).to_ascii_uppercase()).unwrap_or_else(|| "VALUE".into())
-                    });
-                    Some(AttributeValue::S(format!("[REDACTED:{label}]")))
+                    self.note(id, Category::Secret, Action::Redact);
+                    let label: Arc<str> = path_label(rule).into();
+                    self.apply_whole(&Redactor::Redact { label, numbered: false }, v)
                 }
                 Action::Mask => {
-                    self.note(report, cur, id, Category::Secret, Action::Mask);
-                    Some(match v {
-                        AttributeValue::S(s) | AttributeValue::N(s) => AttributeValue::S(mask(s, rule.mask)),
-                        AttributeValue::B(b) => match std::str::from_utf8(b) {
-                            Ok(s) => AttributeValue::S(mask(s, rule.mask)),
-                            Err(_) => AttributeValue::S("[REDACTED:BINARY]".into()),
-                        },
-                        // Masking needs text: anything else is redacted whole.
-                        _ => AttributeValue::S("[REDACTED:VALUE]".into()),
-                    })
+                    self.note(id, Category::Secret, Action::Mask);
+                    self.apply_whole(&Redactor::Mask(rule.mask), v)
                 }
                 Action::Tokenize => {
-                    self.note(report, cur, id, Category::Secret, Action::Tokenize);
-                    Some(AttributeValue::S(match v {
-                        AttributeValue::S(s) | AttributeValue::N(s) => self.token(s.as_bytes()),
-                        AttributeValue::B(b) => self.token(b),
-                        other => self
-                            .token(crate::item::item_to_line(&Item::from([(String::new(), other.clone())])).as_bytes()),
-                    }))
+                    self.note(id, Category::Secret, Action::Tokenize);
+                    self.apply_whole(&Redactor::Tokenize { label: "".into() }, v)
                 }
-            });
+            };
         }
-        if self.table.mode == Mode::Allow && scope == Scope::Normal {
+        let name = match self.path.segments().last() {
+            Some(Segment::Name(n)) => Some(n.clone()),
+            _ => None,
+        };
+        if self.s.table.mode == Mode::Allow && scope == Scope::Normal {
             // Unlisted: kept only as a container on the way to a listed path.
             let on_the_way = matches!(v, AttributeValue::M(_) | AttributeValue::L(_))
                 && self
+                    .s
                     .table
                     .paths
                     .iter()
-                    .any(|r| r.action != Action::Drop && match_path(&r.pattern, &cur.steps) == PathMatch::Prefix);
+                    .any(|r| r.action != Action::Drop && match_path(&r.pattern, &self.steps) == PathMatch::Prefix);
             if !on_the_way {
-                self.note(report, cur, RuleRef::NotListed, Category::Secret, Action::Drop);
-                return Ok(None);
+                self.note(RuleRef::NotListed, Category::Secret, Action::Drop);
+                return false;
             }
         } else if let Some(name) = name {
-            if let Some((rule, cat)) = self.name_rule(name) {
-                self.note(report, cur, rule, cat, Action::Drop);
-                return Ok(None);
-            }
-        }
-        self.value(v, cur, depth, scope, report)
-    }
-
-    /// One named entry (an attribute or a map entry, already pushed on `cur`): its value goes
-    /// into `out` under its name, or into `renamed` when detectors redact the name itself.
-    #[allow(clippy::too_many_arguments)]
-    fn named<'a>(
-        &self,
-        name: &'a String,
-        v: &'a AttributeValue,
-        cur: &mut Cursor<'a>,
-        depth: usize,
-        scope: Scope,
-        report: &mut Report,
-        out: &mut Item,
-        renamed: &mut Vec<(&'a String, String, AttributeValue)>,
-    ) -> Result<(), SanitizeError> {
-        if let Some(v) = self.entry(v, cur, depth, scope, report)? {
-            match self.text(name, cur, report) {
-                Text::Redacted(new_name) => renamed.push((name, new_name, v)),
-                Text::Clean => {
-                    out.insert(name.clone(), v);
+            // A sensitive name drops its value, unless that value cannot hold a secret: a
+            // boolean or null, an already-masked value, a local development default.
+            if !carries_nothing(v) {
+                if let Some((rule, cat)) = self.s.name_rule(&name) {
+                    self.note(rule, cat, Action::Drop);
+                    return false;
                 }
-                Text::Dropped => {}
             }
         }
-        Ok(())
+        self.value(v, depth, scope)
     }
 
-    /// Applies detector findings to `s`.
-    fn text(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Text {
-        let findings = self.detectors.find(s);
-        if findings.is_empty() {
-            return Text::Clean;
+    /// Applies a redactor to a whole value (path rules). `false` drops it.
+    fn apply_whole(&mut self, r: &Redactor, v: &mut AttributeValue) -> bool {
+        let text = match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => Some(std::mem::take(s).into_bytes()),
+            AttributeValue::B(b) => Some(std::mem::take(b)),
+            _ => None,
+        };
+        *v = AttributeValue::S(match (r, text) {
+            (Redactor::Drop, _) => return false,
+            (Redactor::Redact { label, .. }, _) => format!("[REDACTED:{label}]"),
+            (Redactor::Mask(spec), Some(t)) => match String::from_utf8(t) {
+                Ok(s) => mask(&s, *spec),
+                Err(_) => "[REDACTED:BINARY]".into(),
+            },
+            // Masking needs text: anything else is redacted whole.
+            (Redactor::Mask(_), None) => "[REDACTED:VALUE]".into(),
+            (Redactor::Tokenize { .. }, Some(t)) => self.s.token(&t),
+            (Redactor::Tokenize { .. }, None) => {
+                let line = crate::item::item_to_line(&Item::from([(
+                    String::new(),
+                    std::mem::replace(v, AttributeValue::Null(true)),
+                )]));
+                self.s.token(line.as_bytes())
+            }
+        });
+        true
+    }
+
+    /// The replacement of one finding's span.
+    fn replace_span(&mut self, r: &Redactor, span: &str, placeholder: &str, out: &mut String) {
+        match r {
+            Redactor::Drop => {}
+            Redactor::Mask(spec) => out.push_str(&mask(span, *spec)),
+            Redactor::Tokenize { label } => {
+                out.push('[');
+                out.push_str(label);
+                out.push(':');
+                out.push_str(&self.s.token(span.as_bytes()));
+                out.push(']');
+            }
+            Redactor::Redact { label, numbered: true } => {
+                let folded = fold_name(span);
+                let n = match self.numbers.get(&(label.clone(), folded.clone())) {
+                    Some(&n) => n,
+                    None => {
+                        let next = self.next_number.entry(label.clone()).or_insert(0);
+                        *next += 1;
+                        self.numbers.insert((label.clone(), folded), *next);
+                        *next
+                    }
+                };
+                out.push('[');
+                out.push_str(label);
+                out.push('_');
+                out.push_str(&n.to_string());
+                out.push(']');
+            }
+            Redactor::Redact { .. } => out.push_str(placeholder),
         }
+    }
+
+    /// Applies detector findings to a string in place.
+    fn text(&mut self, s: &mut String) -> Outcome {
+        match self.redacted(s) {
+            Redacted::Clean => Outcome::Clean,
+            Redacted::Dropped => Outcome::Dropped,
+            Redacted::To(out) => {
+                *s = out;
+                Outcome::Changed
+            }
+        }
+    }
+
+    /// What detectors make of a string, without touching it.
+    fn redacted(&mut self, s: &str) -> Redacted {
+        self.redacted_as(s, false)
+    }
+
+    /// `is_name`: `s` is the map key at the end of the path (its context is its parent's).
+    fn redacted_as(&mut self, s: &str, is_name: bool) -> Redacted {
+        // The name the value is stored under (or, for a list element, the list's) is its
+        // context: `"version": "10.2.0.1"` is a version, `"ip": "..."` an address.
+        let segs = self.path.segments();
+        let segs = if is_name { &segs[..segs.len().saturating_sub(1)] } else { segs };
+        let context = segs.iter().rev().find_map(|seg| match seg {
+            Segment::Name(n) => Some(n.as_str()),
+            Segment::Index(_) => None,
+        });
+        let context = context.map(|n| format!("{n}: ")).unwrap_or_default();
+        let (found, work) = self.s.detectors.find_counted(s, &context);
+        self.report.work.add(&work);
+        let findings = match found {
+            Ok(f) => f,
+            Err(Exhausted) => {
+                // Too costly to scan with certainty: never passed through.
+                self.note(RuleRef::Unscanned, Category::Secret, Action::Redact);
+                return Redacted::To(UNSCANNED.to_string());
+            }
+        };
+        if self.audit {
+            self.unknown_labels(s);
+        }
+        if findings.is_empty() {
+            return Redacted::Clean;
+        }
+        let sanitizer = self.s;
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         for f in findings {
-            let rule = &self.detectors.rules()[f.rule];
-            let (action, spec) = self.finding_actions[f.rule];
-            self.note(report, cur, RuleRef::Detector(rule.id.clone()), rule.spec.category, action);
-            let span = &s[f.start..f.end];
-            out.push_str(&s[last..f.start]);
-            match action {
-                Action::Drop => return Text::Dropped,
-                Action::Mask => out.push_str(&mask(span, spec)),
-                Action::Tokenize => {
-                    out.push('[');
-                    out.push_str(&rule.spec.label);
-                    out.push(':');
-                    out.push_str(&self.token(span.as_bytes()));
-                    out.push(']');
-                }
-                _ => out.push_str(&rule.placeholder),
+            let rule = &sanitizer.detectors.rules()[f.rule];
+            let r = &sanitizer.finding[f.rule];
+            let action = match r {
+                Redactor::Drop => Action::Drop,
+                Redactor::Mask(_) => Action::Mask,
+                Redactor::Tokenize { .. } => Action::Tokenize,
+                Redactor::Redact { .. } => Action::Redact,
+            };
+            self.note(RuleRef::Detector(rule.id.clone()), rule.spec.category, action);
+            if *r == Redactor::Drop {
+                return Redacted::Dropped;
             }
+            out.push_str(&s[last..f.start]);
+            self.replace_span(r, &s[f.start..f.end], &rule.placeholder, &mut out);
             last = f.end;
         }
         out.push_str(&s[last..]);
-        Text::Redacted(out)
+        Redacted::To(out)
     }
 
-    /// A string after detectors: `None` if a finding's action drops the value.
-    fn string(&self, s: &str, cur: &Cursor<'_>, report: &mut Report) -> Option<String> {
-        match self.text(s, cur, report) {
-            Text::Redacted(r) => Some(r),
-            Text::Clean => Some(s.to_string()),
-            Text::Dropped => None,
+    /// Audit: a placeholder whose label this policy does not write.
+    fn unknown_labels(&mut self, s: &str) {
+        let mut rest = s;
+        while let Some(i) = rest.find("[REDACTED:") {
+            let tail = &rest[i + 10..];
+            let len = tail.bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+            if tail.as_bytes().get(len) == Some(&b']') && !self.s.labels.contains(&tail[..len]) {
+                self.note(RuleRef::UnknownLabel, Category::Secret, Action::Redact);
+            }
+            rest = &tail[len..];
         }
     }
 
     /// A number that is a card number becomes the card rule's replacement (a string).
-    fn number(&self, n: &str, cur: &Cursor<'_>, report: &mut Report) -> Option<AttributeValue> {
-        match self.card_rule {
-            Some(idx) if n.bytes().all(|b| b.is_ascii_digit()) && is_card_number(n) => {
-                let rule = &self.detectors.rules()[idx];
-                let (action, spec) = self.finding_actions[idx];
-                self.note(report, cur, RuleRef::Detector(rule.id.clone()), Category::Pii, action);
-                match action {
-                    Action::Drop => None,
-                    Action::Mask => Some(AttributeValue::S(mask(n, spec))),
-                    Action::Tokenize => {
-                        Some(AttributeValue::S(format!("[{}:{}]", rule.spec.label, self.token(n.as_bytes()))))
-                    }
-                    _ => Some(AttributeValue::S(rule.placeholder.clone())),
-                }
-            }
-            _ => Some(AttributeValue::N(n.to_string())),
-        }
-    }
-
-    fn binary(&self, b: &[u8], cur: &Cursor<'_>, report: &mut Report) -> Option<Vec<u8>> {
-        match std::str::from_utf8(b) {
-            Ok(s) => self.string(s, cur, report).map(String::into_bytes),
-            Err(_) => match self.table.binary {
-                BinaryMode::Keep => Some(b.to_vec()),
-                BinaryMode::Drop => {
-                    self.note(report, cur, RuleRef::BinaryNotText, Category::Secret, Action::Drop);
-                    None
-                }
-            },
-        }
-    }
-
-    /// Sanitizes one value; `None` means the value is dropped.
-    fn value<'a>(
-        &self,
-        v: &'a AttributeValue,
-        cur: &mut Cursor<'a>,
-        depth: usize,
-        scope: Scope,
-        report: &mut Report,
-    ) -> Result<Option<AttributeValue>, SanitizeError> {
-        let too_deep = |cur: &Cursor<'_>| -> SanitizeError {
-            ItemError { path: render(&cur.segs), kind: ItemErrorKind::TooDeep }.into()
+    fn number(&mut self, v: &mut AttributeValue) -> bool {
+        let AttributeValue::N(n) = v else { return true };
+        let Some(idx) = self.s.card_rule.filter(|_| n.bytes().all(|b| b.is_ascii_digit()) && is_card_number(n)) else {
+            return true;
         };
-        Ok(match v {
-            AttributeValue::S(s) => self.string(s, cur, report).map(AttributeValue::S),
-            AttributeValue::N(n) => {
-                validate_number(n)
-                    .map_err(|r| ItemError { path: render(&cur.segs), kind: ItemErrorKind::Number(r) })?;
-                self.number(n, cur, report)
+        let rule = &self.s.detectors.rules()[idx];
+        let r = self.s.finding[idx].clone();
+        let (id, placeholder) = (rule.id.clone(), rule.placeholder.clone());
+        let action = match r {
+            Redactor::Drop => Action::Drop,
+            Redactor::Mask(_) => Action::Mask,
+            Redactor::Tokenize { .. } => Action::Tokenize,
+            Redactor::Redact { .. } => Action::Redact,
+        };
+        self.note(RuleRef::Detector(id), Category::Pii, action);
+        if r == Redactor::Drop {
+            return false;
+        }
+        let digits = std::mem::take(n);
+        let mut out = String::new();
+        self.replace_span(&r, &digits, &placeholder, &mut out);
+        *v = AttributeValue::S(out);
+        true
+    }
+
+    /// Binary: scanned as text when it is UTF-8, else the policy's binary mode.
+    fn binary(&mut self, b: &mut Vec<u8>) -> bool {
+        match String::from_utf8(std::mem::take(b)) {
+            Ok(mut s) => {
+                let keep = self.text(&mut s) != Outcome::Dropped;
+                *b = s.into_bytes();
+                keep
             }
-            AttributeValue::B(b) => self.binary(b, cur, report).map(AttributeValue::B),
-            AttributeValue::Bool(b) => Some(AttributeValue::Bool(*b)),
-            AttributeValue::Null(n) => Some(AttributeValue::Null(*n)),
+            Err(e) => {
+                *b = e.into_bytes();
+                match self.s.table.binary {
+                    BinaryMode::Keep => true,
+                    BinaryMode::Drop => {
+                        self.note(RuleRef::BinaryNotText, Category::Secret, Action::Drop);
+                        false
+                    }
+                    BinaryMode::Scan if is_compressed(b) => {
+                        self.note(RuleRef::BinaryCompressed, Category::Secret, Action::Drop);
+                        false
+                    }
+                    BinaryMode::Scan => {
+                        // What a reader could decode from it; any finding drops the value.
+                        let readable = String::from_utf8_lossy(b).into_owned();
+                        match self.redacted(&readable) {
+                            Redacted::Clean => true,
+                            Redacted::To(_) | Redacted::Dropped => {
+                                self.note(RuleRef::BinaryNotText, Category::Secret, Action::Drop);
+                                false
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sanitizes one value in place; `false` means it is dropped.
+    fn value(&mut self, v: &mut AttributeValue, depth: usize, scope: Scope) -> bool {
+        self.report.work.nodes += 1;
+        match v {
+            AttributeValue::S(s) => self.text(s) != Outcome::Dropped,
+            AttributeValue::N(_) => self.number(v),
+            AttributeValue::B(b) => self.binary(b),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => true,
             AttributeValue::Ss(set) => {
-                let out: Vec<String> = set.iter().filter_map(|s| self.string(s, cur, report)).collect();
-                non_empty_set(out).map(AttributeValue::Ss)
+                set.retain_mut(|s| self.text(s) != Outcome::Dropped);
+                dedup_set(set)
             }
             AttributeValue::Ns(set) => {
-                let mut out = Vec::with_capacity(set.len());
-                for n in set {
-                    validate_number(n)
-                        .map_err(|r| ItemError { path: render(&cur.segs), kind: ItemErrorKind::NumberInSet(r) })?;
-                    // A card number cannot become a placeholder inside a number set: drop it.
-                    if let Some(AttributeValue::N(n)) = self.number(n, cur, report) {
-                        out.push(n);
-                    }
-                }
-                non_empty_set(out).map(AttributeValue::Ns)
+                // A card number cannot become a placeholder inside a number set: drop it.
+                set.retain(|n| {
+                    let mut v = AttributeValue::N(n.clone());
+                    self.number(&mut v) && matches!(v, AttributeValue::N(_))
+                });
+                dedup_set(set)
             }
             AttributeValue::Bs(set) => {
-                let out: Vec<Vec<u8>> = set.iter().filter_map(|b| self.binary(b, cur, report)).collect();
-                non_empty_set(out).map(AttributeValue::Bs)
+                set.retain_mut(|b| self.binary(b));
+                dedup_set(set)
             }
             AttributeValue::M(m) => {
-                if depth >= MAX_DEPTH {
-                    return Err(too_deep(cur));
-                }
-                let mut out: HashMap<String, AttributeValue> = HashMap::with_capacity(m.len());
-                let mut renamed: Vec<(&'a String, String, AttributeValue)> = Vec::new();
-                for k in m.keys() {
-                    cur.push_name(k);
-                    // Map keys are data too: an email used as a key is redacted like a value.
-                    self.named(k, &m[k], cur, depth + 1, scope, report, &mut out, &mut renamed)?;
-                    cur.pop();
-                }
-                insert_renamed(&mut out, renamed);
-                Some(AttributeValue::M(out))
+                self.map(m, depth + 1, scope, false);
+                true
             }
             AttributeValue::L(l) => {
-                if depth >= MAX_DEPTH {
-                    return Err(too_deep(cur));
-                }
-                let mut out = Vec::with_capacity(l.len());
-                for (i, e) in l.iter().enumerate() {
-                    cur.push_index(i);
-                    if let Some(v) = self.entry(e, cur, depth + 1, scope, report)? {
-                        out.push(v);
+                let mut i = 0;
+                let mut index = 0;
+                while i < l.len() {
+                    self.push_index(index);
+                    let keep = self.entry(&mut l[i], depth + 1, scope);
+                    self.pop();
+                    if keep {
+                        i += 1;
+                    } else {
+                        l.remove(i);
                     }
-                    cur.pop();
+                    index += 1;
                 }
-                Some(AttributeValue::L(out))
+                true
             }
-        })
+        }
     }
 }
 
-/// Inserts entries whose names were redacted, numbering placeholders that collide
-/// (`[REDACTED:EMAIL]`, `[REDACTED:EMAIL]#2`, ...) in the order of the original names, so the
-/// result is deterministic and the names stay unique.
-fn insert_renamed(out: &mut Item, mut renamed: Vec<(&String, String, AttributeValue)>) {
-    renamed.sort_by(|a, b| a.0.cmp(b.0));
-    for (_, base, v) in renamed {
-        let mut key = base.clone();
-        let mut n = 2;
-        while out.contains_key(&key) {
-            key = format!("{base}#{n}");
-            n += 1;
-        }
-        out.insert(key, v);
+/// A value that holds no secret whatever its attribute is called: a flag, null, empty, an
+/// already-masked value (`[FILTERED]`, `***`, `Bearer ***`, `<redacted>`, a placeholder of
+/// ours), or a connection string to a local development server with default credentials.
+/// Strings are still scanned by the detectors.
+pub fn carries_nothing(v: &AttributeValue) -> bool {
+    match v {
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => true,
+        AttributeValue::S(s) => is_masked_value(s) || is_local_default_dsn(s),
+        _ => false,
     }
+}
+
+/// The whole value is a mask, not a secret.
+pub fn is_masked_value(s: &str) -> bool {
+    let t = s.trim();
+    let t =
+        ["Bearer ", "Basic ", "Token ", "bearer ", "token "].iter().find_map(|p| t.strip_prefix(p)).unwrap_or(t).trim();
+    if t.is_empty() {
+        return true;
+    }
+    if t.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '•' | '●' | '#' | '.' | '-' | '_' | '█' | ' '))
+        && t.chars().count() >= 3
+    {
+        return true;
+    }
+    let bracketed = ((t.starts_with('[') && t.ends_with(']'))
+        || (t.starts_with('(') && t.ends_with(')'))
+        || (t.starts_with('<') && t.ends_with('>'))
+        || (t.starts_with('{') && t.ends_with('}')))
+        && t.len() <= 48;
+    let inner = if bracketed { t[1..t.len() - 1].trim() } else { t };
+    let word = inner.to_ascii_lowercase();
+    let word = word.split(':').next().unwrap_or("").trim();
+    const MASKS: &[&str] = &[
+        "filtered",
+        "redacted",
+        "masked",
+        "hidden",
+        "removed",
+        "omitted",
+        "sensitive",
+        "sensitive value",
+        "secret",
+        "scrubbed",
+        "sanitized",
+        "censored",
+        "protected",
+        "not shown",
+        "withheld",
+        "value hidden",
+        "hidden value",
+    ];
+    (bracketed && MASKS.contains(&word))
+        || (!bracketed && matches!(word, "redacted" | "[filtered]" | "filtered" | "masked"))
+}
+
+/// `scheme://[user[:password]@]localhost[:port][/db]` with no password or a well-known
+/// default one: sample configuration, not a credential.
+pub fn is_local_default_dsn(s: &str) -> bool {
+    let Some((scheme, rest)) = s.trim().split_once("://") else { return false };
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (creds, host) = authority.rsplit_once('@').unwrap_or(("", authority));
+    let host =
+        host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0" | "db" | "postgres" | "redis" | "mysql");
+    let password = creds.split_once(':').map_or("", |(_, p)| p);
+    const DEFAULTS: &[&str] = &[
+        "", "password", "pass", "postgres", "root", "secret", "guest", "admin", "test", "example", "changeme", "mysql",
+    ];
+    local && DEFAULTS.contains(&password)
+}
+
+/// A name as placeholders number it: lower case, single spaces, no honorific.
+fn fold_name(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .filter(|w| !matches!(*w, "mr" | "mr." | "mrs" | "mrs." | "ms" | "ms." | "dr" | "dr." | "prof" | "prof."))
+        .collect();
+    words.join(" ")
 }
 
 /// Replaces all but the kept letters and digits with `*`, keeping separators, so
@@ -797,12 +1039,29 @@ pub fn mask(s: &str, spec: MaskSpec) -> String {
         .collect()
 }
 
-/// Deduplicates (redaction can make two elements equal) keeping first occurrences; an
-/// empty set is dropped because DynamoDB rejects empty sets.
-fn non_empty_set<T: Eq + std::hash::Hash + Clone>(v: Vec<T>) -> Option<Vec<T>> {
+/// Deduplicates a set in place (redaction can make two elements equal) keeping first
+/// occurrences; `false` when it is empty (DynamoDB rejects empty sets, so it is dropped).
+fn dedup_set<T: Eq + std::hash::Hash + Clone>(v: &mut Vec<T>) -> bool {
     let mut seen = HashSet::with_capacity(v.len());
-    let out: Vec<T> = v.into_iter().filter(|e| seen.insert(e.clone())).collect();
-    (!out.is_empty()).then_some(out)
+    v.retain(|e| seen.insert(e.clone()));
+    !v.is_empty()
+}
+/// Starts with the magic bytes of a compression or archive format: its content is not
+/// visible to a scan of its bytes (a gzipped JSON blob is a common DynamoDB pattern).
+fn is_compressed(b: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"\x1f\x8b",               // gzip
+        b"\x28\xb5\x2f\xfd",       // zstd
+        b"BZh",                    // bzip2
+        b"\xfd7zXZ\x00",           // xz
+        b"PK\x03\x04",             // zip
+        b"\x04\x22\x4d\x18",       // lz4 frame
+        b"\xff\x06\x00\x00sNaPpY", // snappy frame
+        b"7z\xbc\xaf\x27\x1c",     // 7z
+    ];
+    // zlib: CMF 0x78 and a header checksum that is a multiple of 31.
+    let zlib = b.len() >= 2 && b[0] == 0x78 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0;
+    zlib || MAGIC.iter().any(|m| b.starts_with(m))
 }
 
 #[cfg(test)]
@@ -882,7 +1141,7 @@ mod tests {
             "text_bin": {"B": "aGkgYWxpY2VAZXhhbXBsZS5jb20="},
             "raw_bin": {"B": "/wD+"},
             "bins": {"BS": ["/wD+", "aGVsbG8="]},
-            "thread": {"L": [{"M": {"body": {"S": "mail bob@example.com"}, "password": {"S": "x"}}}, {"B": "/wD+"}, {"N": "3"}]},
+            "thread": {"L": [{"M": {"body": {"S": "mail bob@example.com"}, "password": {"S": "x"}}}, {"B": "//4gbWFpbCB6ZWRAZXhhbXBsZS5vcmc="}, {"N": "3"}]},
             "by_email": {"M": {"carol@example.com": {"N": "1"}, "dave@example.com": {"N": "2"}, "[REDACTED:EMAIL]": {"N": "0"}}}
         }))
         .unwrap();
@@ -900,10 +1159,10 @@ mod tests {
         assert_eq!(out["nums"], Ns(vec!["7".into()]));
         assert!(!out.contains_key("cards"), "a set emptied by redaction is dropped");
         assert_eq!(out["text_bin"], B(b"hi [REDACTED:EMAIL]".to_vec()));
-        assert!(!out.contains_key("raw_bin"), "non-text binary is dropped by default");
-        assert_eq!(out["bins"], Bs(vec![b"hello".to_vec()]));
+        assert_eq!(out["raw_bin"], B(vec![0xff, 0, 0xfe]), "binary with nothing readable in it is kept");
+        assert_eq!(out["bins"], Bs(vec![vec![0xff, 0, 0xfe], b"hello".to_vec()]));
         let L(thread) = &out["thread"] else { panic!() };
-        assert_eq!(thread.len(), 2, "the binary element is dropped from the list");
+        assert_eq!(thread.len(), 2, "binary whose readable text holds an email is dropped from the list");
         let M(msg) = &thread[0] else { panic!() };
         assert_eq!(msg["body"], S("mail [REDACTED:EMAIL]".into()));
         assert!(!msg.contains_key("password"));
@@ -954,7 +1213,9 @@ mod tests {
         let e = s().sanitize(&item, &["pk"]).unwrap_err().to_string();
         assert!(e.contains("`n`") && !e.contains("12abc"), "{e}");
         // Placeholders that push an item over 400 KB: refused, never truncated.
-        let many = "a@b.io ".repeat(50_000);
+        // (An email every 174 bytes: well inside the work budget.)
+        let many = format!("mail a@b.io {}", "lorem ipsum dolor sit amet ".repeat(6)).repeat(2_300);
+        assert!(many.len() < crate::item::MAX_ITEM_BYTES);
         let item =
             Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("t".to_string(), AttributeValue::S(many))]);
         assert!(s().sanitize(&item, &["pk"]).unwrap_err().to_string().contains("400"));
@@ -1124,7 +1385,7 @@ action = "drop"
                 &item(json!({
                     "pk": {"S": "a"}, "a": {"S": "mail alice@example.com"}, "b": {"S": "again alice@example.com"},
                     "card": {"S": "paid with 4111 1111 1111 1111"}, "card_n": {"N": "4111111111111111"},
-                    "log": {"S": "push with ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}, "ok": {"S": "fine"}
+                    "log": {"S": "push with 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"}, "ok": {"S": "fine"}
                 })),
                 &["pk"],
             )
@@ -1182,5 +1443,121 @@ examples = ["badge EMP-123456"]
         let e = Sanitizer::build(&p, &p.default, None).unwrap_err().to_string();
         assert!(e.starts_with("SHADOW_TOKEN_KEY:"), "{e}");
         assert!(super::token_key_from_env(&p, |_| Some("short".into())).is_err());
+    }
+}
+
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+    use crate::item::parse_item;
+    use serde_json::json;
+
+    fn with(policy: &str) -> Sanitizer {
+        let p = Policy::parse(policy, "t.toml").unwrap();
+        Sanitizer::build(&p, &p.default, None).unwrap()
+    }
+
+    #[test]
+    fn opaque_binary_is_scanned_and_compressed_binary_is_dropped() {
+        let s = Sanitizer::default_policy();
+        let item = |b: &[u8]| {
+            let mut i = Item::new();
+            i.insert("pk".into(), AttributeValue::S("k".into()));
+            i.insert("blob".into(), AttributeValue::B(b.to_vec()));
+            i
+        };
+        // A PNG header and random bytes: nothing readable is sensitive, kept byte for byte.
+        for b in [&b"\x89PNG\r\n\x1a\n\x00\x00"[..], &[0xff, 0xfe, 0x00, 0x81, 0x42][..]] {
+            let (out, _) = s.sanitize(&item(b), &["pk"]).unwrap();
+            assert_eq!(out["blob"], AttributeValue::B(b.to_vec()));
+        }
+        // A secret readable between invalid bytes: dropped (it cannot be redacted in place).
+        let mut b = vec![0xff, 0xfe];
+        b.extend_from_slice(b"password=hunter2-Xq81!zz");
+        let (out, report) = s.sanitize(&item(&b), &["pk"]).unwrap();
+        assert!(!out.contains_key("blob"));
+        assert!(report.by_rule.contains_key(&RuleRef::BinaryNotText));
+        // gzip, zlib and zstd hide what they hold: dropped whatever they hold.
+        for b in [&[0x1f, 0x8b, 0x08, 0x00][..], &[0x78, 0x9c, 0x4b, 0x4c][..], &[0x28, 0xb5, 0x2f, 0xfd, 0x00][..]] {
+            let (out, report) = s.sanitize(&item(b), &["pk"]).unwrap();
+            assert!(!out.contains_key("blob"), "{b:?}");
+            assert!(report.by_rule.contains_key(&RuleRef::BinaryCompressed));
+        }
+    }
+
+    #[test]
+    fn a_redact_path_rule_never_builds_its_placeholder_from_data() {
+        let s = with("version = 1\n[[rule]]\npath = \"contacts.*\"\naction = \"redact\"\n");
+        let item =
+            parse_item(&json!({"pk": {"S": "k"}, "contacts": {"M": {"alice@example.com": {"S": "friend"}}}})).unwrap();
+        let (out, _) = s.sanitize(&item, &["pk"]).unwrap();
+        let line = crate::item::item_to_line(&out);
+        assert!(!line.to_ascii_lowercase().contains("alice"), "{line}");
+        assert_eq!(line, r#"{"contacts":{"M":{"[REDACTED:EMAIL]":{"S":"[REDACTED:CONTACTS]"}}},"pk":{"S":"k"}}"#);
+        // The label comes from the rule when it names one, else a fixed word.
+        let s = with("version = 1\n[[rule]]\npath = \"*.*\"\naction = \"redact\"\n");
+        let item = parse_item(&json!({"pk": {"S": "k"}, "x": {"M": {"bob@example.com": {"S": "v"}}}})).unwrap();
+        let (out, _) = s.sanitize(&item, &["pk"]).unwrap();
+        assert_eq!(
+            out["x"],
+            AttributeValue::M(HashMap::from([(
+                "[REDACTED:EMAIL]".to_string(),
+                AttributeValue::S("[REDACTED:VALUE]".into())
+            )]))
+        );
+    }
+
+    #[test]
+    fn the_audit_flags_placeholders_the_policy_cannot_write() {
+        let s = Sanitizer::default_policy();
+        let leaked = parse_item(&json!({"pk": {"S": "k"}, "c": {"S": "[REDACTED:ALICE_EXAMPLE_COM]"}})).unwrap();
+        let findings = s.audit(&leaked, &["pk"]).unwrap();
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].path.to_string(), findings[0].rule.clone()), ("c".to_string(), RuleRef::UnknownLabel));
+        let fine = parse_item(&json!({"pk": {"S": "k"}, "c": {"S": "mail [REDACTED:EMAIL]"}})).unwrap();
+        assert!(s.audit(&fine, &["pk"]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_name_cache_is_bounded_and_keeps_no_data_like_keys() {
+        let s = Sanitizer::default_policy();
+        let m: HashMap<String, AttributeValue> =
+            (0..10_000).map(|i| (format!("user{i}@example.com"), AttributeValue::N("1".into()))).collect();
+        let mut item =
+            Item::from([("pk".to_string(), AttributeValue::S("k".into())), ("m".to_string(), AttributeValue::M(m))]);
+        for i in 0..6_000 {
+            item.insert(format!("field_{i}"), AttributeValue::S("x".into()));
+        }
+        let (out, _) = s.sanitize_owned(item, &["pk"]).unwrap();
+        let cache = s.name_cache.lock().unwrap();
+        assert!(cache.len() <= NAME_CACHE_MAX, "{}", cache.len());
+        assert!(cache.keys().all(|k| !k.contains('@')), "no email-like key cached");
+        let AttributeValue::M(m) = &out["m"] else { panic!() };
+        assert_eq!(m.len(), 10_000, "10,000 unique placeholders");
+        assert!(m.contains_key("[REDACTED:EMAIL]#10000"));
+    }
+
+    #[test]
+    fn person_names_get_stable_numbered_placeholders_per_item() {
+        let s = Sanitizer::default_policy();
+        let item = parse_item(&json!({
+            "pk": {"S": "t#1"},
+            "a": {"S": "Dear Maria Gonzalez, thanks for writing."},
+            "b": {"S": "Patient: Maria Gonzalez"},
+            "c": {"S": "Patient: John Smith"}
+        }))
+        .unwrap();
+        let (out, _) = s.sanitize(&item, &["pk"]).unwrap();
+        let text = crate::item::item_to_line(&out);
+        assert!(!text.contains("Maria") && !text.contains("Smith"), "{text}");
+        // The same person keeps one number within the item; another gets another.
+        let get = |k: &str| match &out[k] {
+            AttributeValue::S(s) => s.clone(),
+            _ => panic!(),
+        };
+        let n = |s: &str| s.split("[PERSON_").nth(1).map(|t| t.split(']').next().unwrap().to_string());
+        assert_eq!(n(&get("a")), n(&get("b")), "{} / {}", get("a"), get("b"));
+        assert_ne!(n(&get("b")), n(&get("c")));
+        assert_eq!(s.sanitize(&item, &["pk"]).unwrap().0, out, "deterministic");
     }
 }

@@ -9,13 +9,15 @@
 
 use std::collections::HashMap;
 
-use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use dynamo_shadow_core::item::{key_fingerprint, parse_item, path_segment, Item, ItemError};
+use std::borrow::Cow;
+
+use dynamo_shadow_core::item::{decode_item, key_fingerprint, parse_item, path_segment, Checked, Item, ItemError};
 use dynamo_shadow_core::{Report, SanitizeError, Sanitizer};
 use dynamo_shadow_store::{Guard, Seq, SeqError, ShadowWrite, ShadowWriter, StoreError, WriteOutcome};
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::config::Config;
@@ -110,6 +112,9 @@ pub struct BatchResult {
 
 enum Plan {
     Put(Item),
+    /// Applicable, but a newer record of the same key carries the change: its image is
+    /// already dropped.
+    Covered,
     /// The sanitized key of the removed item.
     Remove(Item),
     Failed(RecordError),
@@ -151,34 +156,57 @@ impl<S: ShadowWriter> StreamHandler<S> {
         &self.routes
     }
 
-    /// Handles one Lambda event. `now` is epoch seconds (tombstone expiry).
+    /// Handles one Lambda event given as a JSON value (tests, redrive).
     pub async fn handle(&self, event: &Value, now: u64) -> Result<BatchResult, EventError> {
-        let records = event.get("Records").and_then(Value::as_array).ok_or(EventError::NoRecords)?;
+        self.handle_json(&event.to_string(), now).await
+    }
+
+    /// Handles one Lambda event, straight from its JSON text. Records are decoded one at a
+    /// time from borrowed slices of the text (no tree of the whole event); each record's
+    /// images are dropped once its write is planned, and a key's older planned images once a
+    /// newer record of the key supersedes them, so memory follows distinct keys, not records.
+    /// `now` is epoch seconds (tombstone expiry).
+    pub async fn handle_json(&self, event: &str, now: u64) -> Result<BatchResult, EventError> {
+        #[derive(Deserialize)]
+        struct EventIn<'a> {
+            #[serde(rename = "Records", borrow, default)]
+            records: Option<&'a RawValue>,
+        }
+        let ev: EventIn<'_> = serde_json::from_str(event).map_err(|_| EventError::NoRecords)?;
+        let records: Vec<&RawValue> =
+            ev.records.and_then(|r| serde_json::from_str(r.get()).ok()).ok_or(EventError::NoRecords)?;
         let started = std::time::Instant::now();
         let mut summary = BatchSummary { records: records.len() as u64, ..Default::default() };
-        let mut planned = Vec::with_capacity(records.len());
-        for (index, raw) in records.iter().enumerate() {
-            planned.push(self.plan(index, raw, &mut summary.redactions)?);
-        }
-        summary.sanitize_micros = started.elapsed().as_micros() as u64;
-
-        // Group by key, keeping stream order inside each group and first-seen order across.
+        // Group by key as records are planned, keeping stream order inside each group and
+        // first-seen order across.
         let mut groups: Vec<Vec<Planned>> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
-        for p in planned {
+        for (index, raw) in records.iter().enumerate() {
+            let p = self.plan(index, raw, &mut summary.redactions)?;
             if p.keys.is_empty() {
                 groups.push(vec![p]);
                 continue;
             }
             let fp = format!("{}\u{0}{}", p.route, key_fingerprint(&p.keys));
             match by_key.get(&fp) {
-                Some(&g) => groups[g].push(p),
+                Some(&g) => {
+                    let group = &mut groups[g];
+                    let failed_before = group.iter().any(|q| matches!(q.plan, Plan::Failed(_)));
+                    // A newer applicable record supersedes the image of the one before it.
+                    if !failed_before && !matches!(p.plan, Plan::Failed(_)) {
+                        if let Some(prev) = group.last_mut() {
+                            prev.plan = Plan::Covered;
+                        }
+                    }
+                    group.push(p);
+                }
                 None => {
                     by_key.insert(fp, groups.len());
                     groups.push(vec![p]);
                 }
             }
         }
+        summary.sanitize_micros = started.elapsed().as_micros() as u64;
 
         let results: Vec<Vec<(usize, String, Status, bool)>> = stream::iter(groups)
             .map(|g| self.apply_group(g, now))
@@ -215,12 +243,23 @@ impl<S: ShadowWriter> StreamHandler<S> {
     }
 
     /// Decodes and sanitizes one record. Only a record with no sequence number is fatal.
-    fn plan(&self, index: usize, raw: &Value, redactions: &mut Report) -> Result<Planned, EventError> {
-        let raw_seq = raw
-            .pointer("/dynamodb/SequenceNumber")
-            .and_then(Value::as_str)
-            .ok_or(EventError::Unidentifiable { index })?
-            .to_string();
+    fn plan(&self, index: usize, raw: &RawValue, redactions: &mut Report) -> Result<Planned, EventError> {
+        // What every record must give to be reported alone, read leniently first.
+        #[derive(Deserialize)]
+        struct Head<'a> {
+            #[serde(borrow)]
+            dynamodb: Option<HeadChange<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct HeadChange<'a> {
+            #[serde(rename = "SequenceNumber", borrow)]
+            seq: Option<Cow<'a, str>>,
+            #[serde(rename = "Keys", borrow)]
+            keys: Option<&'a RawValue>,
+        }
+        let head: Head<'_> = serde_json::from_str(raw.get()).map_err(|_| EventError::Unidentifiable { index })?;
+        let change = head.dynamodb.ok_or(EventError::Unidentifiable { index })?;
+        let raw_seq = change.seq.ok_or(EventError::Unidentifiable { index })?.into_owned();
         let mut p = Planned {
             index,
             seq: raw_seq.clone(),
@@ -230,17 +269,14 @@ impl<S: ShadowWriter> StreamHandler<S> {
             plan: Plan::Failed(RecordError::NoKeys),
             unchanged: false,
         };
-        // Keys first, from our own parser, so even a malformed record is grouped with its key.
-        match raw.pointer("/dynamodb/Keys").map(parse_item) {
-            Some(Ok(k)) if !k.is_empty() => p.keys = k,
+        // Keys first, so even a malformed record is grouped with its key.
+        match change.keys.filter(|k| k.get() != "null").map(|k| decode_item(k.get())) {
+            Some(Ok(k)) if !k.get().is_empty() => p.keys = k.into_inner(),
             Some(Err(e)) => {
                 p.plan = Plan::Failed(RecordError::MalformedKeys(e));
                 return Ok(p);
             }
-            _ => {
-                p.plan = Plan::Failed(RecordError::NoKeys);
-                return Ok(p);
-            }
+            _ => return Ok(p),
         }
         match Seq::parse(&raw_seq) {
             Ok(s) => p.padded = Some(s),
@@ -249,7 +285,14 @@ impl<S: ShadowWriter> StreamHandler<S> {
                 return Ok(p);
             }
         }
-        match self.routes.for_arn(raw.get("eventSourceARN").and_then(Value::as_str)) {
+        let record: Strict<'_> = match serde_json::from_str(raw.get()) {
+            Ok(r) => r,
+            Err(_) => {
+                p.plan = Plan::Failed(describe_malformed(raw));
+                return Ok(p);
+            }
+        };
+        match self.routes.for_arn(record.source_arn.as_deref()) {
             Ok(r) => p.route = r,
             Err(e) => {
                 p.plan = Plan::Failed(e.into());
@@ -257,38 +300,44 @@ impl<S: ShadowWriter> StreamHandler<S> {
             }
         }
         let sanitizer = &self.routes.get(p.route).sanitizer;
-        let record = match EventRecord::deserialize(raw) {
-            Ok(r) => r,
-            Err(_) => {
-                p.plan = Plan::Failed(describe_malformed(raw));
-                return Ok(p);
+        let key_names: Vec<&str> = p.keys.keys().map(String::as_str).collect();
+        let image = |field: &'static str, v: Option<&RawValue>| -> Result<Option<Checked>, RecordError> {
+            match v.filter(|v| v.get() != "null") {
+                None => Ok(None),
+                Some(v) => decode_item(v.get()).map(Some).map_err(|error| RecordError::MalformedImage { field, error }),
             }
         };
-        let key_names: Vec<&str> = p.keys.keys().map(String::as_str).collect();
-        p.plan = match record.event_name.as_str() {
-            "INSERT" | "MODIFY" => {
-                let new_image: &Item = record.change.new_image.inner();
-                if new_image.is_empty() {
-                    let view = record.change.stream_view_type.as_ref().map_or("unknown".to_string(), |v| v.to_string());
-                    Plan::Failed(RecordError::NoNewImage { event: record.event_name.clone(), view })
-                } else if let Some(k) = p.keys.iter().find(|(k, v)| new_image.get(*k) != Some(*v)).map(|(k, _)| k) {
-                    // Grouping and ordering are by Keys: an image of another item would be
-                    // written out of order. Fail closed.
-                    Plan::Failed(RecordError::KeyMismatch(path_segment(k).to_string()))
-                } else {
-                    match sanitizer.sanitize(new_image, &key_names) {
-                        Err(e) => Plan::Failed(RecordError::Sanitize(e)),
-                        Ok((item, report)) => {
-                            let old: &Item = record.change.old_image.inner();
-                            if record.event_name == "MODIFY" && !old.is_empty() {
-                                p.unchanged = sanitizer.sanitize(old, &key_names).is_ok_and(|(o, _)| o == item);
+        p.plan = match &*record.event_name {
+            "INSERT" | "MODIFY" => match image("NewImage", record.dynamodb.new_image) {
+                Err(e) => Plan::Failed(e),
+                Ok(None) => Plan::Failed(no_new_image(&record)),
+                Ok(Some(new_image)) if new_image.get().is_empty() => Plan::Failed(no_new_image(&record)),
+                Ok(Some(new_image)) => {
+                    if let Some(k) = p.keys.iter().find(|(k, v)| new_image.get().get(*k) != Some(*v)).map(|(k, _)| k) {
+                        // Grouping and ordering are by Keys: an image of another item would be
+                        // written out of order. Fail closed.
+                        Plan::Failed(RecordError::KeyMismatch(path_segment(k).to_string()))
+                    } else {
+                        match sanitizer.sanitize_checked(new_image, &key_names) {
+                            Err(e) => Plan::Failed(RecordError::Sanitize(e)),
+                            Ok((item, report)) => {
+                                if &*record.event_name == "MODIFY" {
+                                    // Skipped when the sanitized image did not change (only a
+                                    // dropped attribute did); a bad OldImage just means a write.
+                                    if let Ok(Some(old)) = image("OldImage", record.dynamodb.old_image) {
+                                        p.unchanged = !old.get().is_empty()
+                                            && sanitizer
+                                                .sanitize_checked(old, &key_names)
+                                                .is_ok_and(|(o, _)| o == item);
+                                    }
+                                }
+                                redactions.absorb_counts(&report);
+                                Plan::Put(item)
                             }
-                            redactions.absorb_counts(&report);
-                            Plan::Put(item)
                         }
                     }
                 }
-            }
+            },
             // The tombstone's key goes through the policy too (a tokenized key maps to the
             // same shadow item its INSERT wrote).
             "REMOVE" => match sanitizer.sanitize_keys(&p.keys) {
@@ -324,7 +373,7 @@ impl<S: ShadowWriter> StreamHandler<S> {
                         now + self.config.tombstone_ttl_secs,
                         route.sanitizer.fingerprint(),
                     ),
-                    Plan::Failed(_) => unreachable!("applicable records are not failed"),
+                    Plan::Failed(_) | Plan::Covered => unreachable!("the last applicable record holds its plan"),
                 };
                 let result = self.store.put(&route.shadow_table, &write, Guard::Newer).await;
                 let n = applicable.len();
@@ -351,8 +400,71 @@ impl<S: ShadowWriter> StreamHandler<S> {
     }
 }
 
+/// A stream record with the field types Lambda's event format has (`aws_lambda_events`'s
+/// `EventRecord`): a record that does not fit fails alone. Images stay raw slices.
+#[derive(Deserialize)]
+struct Strict<'a> {
+    #[serde(rename = "awsRegion", borrow)]
+    _aws_region: Cow<'a, str>,
+    #[serde(rename = "eventID", borrow)]
+    _event_id: Cow<'a, str>,
+    #[serde(rename = "eventName", borrow)]
+    event_name: Cow<'a, str>,
+    #[serde(rename = "eventSource", borrow, default)]
+    _event_source: Option<Cow<'a, str>>,
+    #[serde(rename = "eventVersion", borrow, default)]
+    _event_version: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSourceARN", borrow, default)]
+    source_arn: Option<Cow<'a, str>>,
+    #[serde(rename = "recordFormat", borrow, default)]
+    _record_format: Option<Cow<'a, str>>,
+    #[serde(rename = "tableName", borrow, default)]
+    _table_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    dynamodb: StrictChange<'a>,
+}
+
+#[derive(Deserialize)]
+struct StrictChange<'a> {
+    #[serde(rename = "ApproximateCreationDateTime", default)]
+    _created: Option<f64>,
+    #[serde(rename = "SizeBytes")]
+    _size_bytes: i64,
+    #[serde(rename = "StreamViewType", default)]
+    view: Option<ViewType>,
+    #[serde(rename = "NewImage", borrow, default)]
+    new_image: Option<&'a RawValue>,
+    #[serde(rename = "OldImage", borrow, default)]
+    old_image: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[allow(clippy::enum_variant_names)]
+enum ViewType {
+    #[serde(rename = "KEYS_ONLY")]
+    KeysOnly,
+    #[serde(rename = "NEW_IMAGE")]
+    NewImage,
+    #[serde(rename = "OLD_IMAGE")]
+    OldImage,
+    #[serde(rename = "NEW_AND_OLD_IMAGES")]
+    NewAndOldImages,
+}
+
+fn no_new_image(r: &Strict<'_>) -> RecordError {
+    let view = match r.dynamodb.view {
+        None => "unknown",
+        Some(ViewType::KeysOnly) => "KEYS_ONLY",
+        Some(ViewType::NewImage) => "NEW_IMAGE",
+        Some(ViewType::OldImage) => "OLD_IMAGE",
+        Some(ViewType::NewAndOldImages) => "NEW_AND_OLD_IMAGES",
+    };
+    RecordError::NoNewImage { event: r.event_name.to_string(), view: view.to_string() }
+}
+
 /// Says which part of a record is malformed without quoting it.
-fn describe_malformed(raw: &Value) -> RecordError {
+fn describe_malformed(raw: &RawValue) -> RecordError {
+    let Ok(raw) = serde_json::from_str::<Value>(raw.get()) else { return RecordError::WrongField };
     for (field, pointer) in [("NewImage", "/dynamodb/NewImage"), ("OldImage", "/dynamodb/OldImage")] {
         if let Some(v) = raw.pointer(pointer) {
             if !v.is_null() {

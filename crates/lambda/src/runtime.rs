@@ -79,20 +79,33 @@ impl From<FunctionError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// Parses the raw payload ourselves: the runtime's own parse errors print the JSON path,
+/// Checks the raw payload is JSON within serde's nesting limit, without building a tree,
+/// and says what is wrong ourselves: the runtime's own parse errors print the JSON path,
 /// which can run through map keys that hold data.
+pub fn check_event(raw: &RawValue) -> Result<&str, FunctionError> {
+    match serde_json::from_str::<serde::de::IgnoredAny>(raw.get()) {
+        Ok(_) => Ok(raw.get()),
+        Err(e) => {
+            let what = if e.to_string().starts_with("recursion limit") {
+                "nested deeper than 128 levels"
+            } else {
+                match e.classify() {
+                    serde_json::error::Category::Eof => "truncated",
+                    _ => "not valid JSON",
+                }
+            };
+            Err(FunctionError::new(
+                "InvalidEvent",
+                format!("event is {what} (line {}, column {})", e.line(), e.column()),
+            ))
+        }
+    }
+}
+
+/// Parses the raw payload into a value (small requests such as a backfill segment's).
 pub fn parse_event(raw: &RawValue) -> Result<serde_json::Value, FunctionError> {
-    serde_json::from_str(raw.get()).map_err(|e| {
-        let what = if e.to_string().starts_with("recursion limit") {
-            "nested deeper than 128 levels"
-        } else {
-            match e.classify() {
-                serde_json::error::Category::Eof => "truncated",
-                _ => "not valid JSON",
-            }
-        };
-        FunctionError::new("InvalidEvent", format!("event is {what} (line {}, column {})", e.line(), e.column()))
-    })
+    check_event(raw)?;
+    serde_json::from_str(raw.get()).map_err(|_| FunctionError::new("InvalidEvent", "event is not valid JSON"))
 }
 
 /// Epoch seconds now.

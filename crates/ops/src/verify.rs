@@ -203,7 +203,7 @@ pub async fn verify<T: Tables>(
 ) -> Result<VerifyReport, OpsError> {
     let keys = same_key_schema(store, &opts.source_table, &opts.shadow_table).await?;
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let auditor = sanitizer.auditor();
+    let auditor = sanitizer;
     let fp = sanitizer.fingerprint().to_string();
     let shared = Mutex::new(Shared {
         entries: HashMap::new(),

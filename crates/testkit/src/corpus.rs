@@ -24,8 +24,9 @@ const URLSAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 /// One planted value: what must not survive (`secret`) or must (`decoy`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plant {
-    pub kind: &'static str,
-    pub category: &'static str,
+    pub kind: String,
+    /// `secret`, `pii`, `person` or `decoy`.
+    pub category: String,
     /// The sensitive part (for a secret) or the whole harmless value (for a decoy).
     pub value: String,
     /// The text placed into the item (the value with its surrounding context).
@@ -42,6 +43,32 @@ fn luhn_complete(prefix: &str, len: usize, rng: &mut Rng) -> String {
         .expect("one check digit fits");
     d.push(check);
     d.iter().map(|x| char::from(b'0' + x)).collect()
+}
+
+/// CRC-32 (IEEE), written here independently of the engine's validator.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// GitHub's token body: 30 random base62 characters and their CRC-32 in 6 base62 digits
+/// (digits, upper case, lower case), as GitHub documents the checksum.
+fn github_body(rng: &mut Rng) -> String {
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let random = rng.chars(30, ALNUM);
+    let mut n = crc32(random.as_bytes()) as u64;
+    let mut tail = [b'0'; 6];
+    for slot in tail.iter_mut().rev() {
+        *slot = B62[(n % 62) as usize];
+        n /= 62;
+    }
+    format!("{random}{}", std::str::from_utf8(&tail).expect("ascii"))
 }
 
 fn luhn_fail(len: usize, rng: &mut Rng) -> String {
@@ -75,7 +102,12 @@ fn iban(rng: &mut Rng) -> String {
 }
 
 fn secret(rng: &mut Rng) -> Plant {
-    let p = |kind: &'static str, value: String, text: String| Plant { kind, category: "secret", value, text };
+    let p = |kind: &'static str, value: String, text: String| Plant {
+        kind: kind.into(),
+        category: "secret".into(),
+        value,
+        text,
+    };
     match rng.below(36) {
         0 => {
             let v = format!("{}{}", rng.pick(&["AKIA", "ASIA"]), rng.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"));
@@ -109,7 +141,7 @@ fn secret(rng: &mut Rng) -> Plant {
             p("digitalocean", v.clone(), format!("DO_TOKEN={v}"))
         }
         6 => {
-            let v = format!("{}_{}", rng.pick(&["ghp", "gho", "ghu", "ghs", "ghr"]), rng.chars(36, ALNUM));
+            let v = format!("{}_{}", rng.pick(&["ghp", "gho", "ghu", "ghs", "ghr"]), github_body(rng));
             p("github", v.clone(), format!("git push with {v} failed"))
         }
         7 => {
@@ -265,7 +297,12 @@ fn secret(rng: &mut Rng) -> Plant {
 }
 
 fn pii(rng: &mut Rng) -> Plant {
-    let p = |kind: &'static str, value: String, text: String| Plant { kind, category: "pii", value, text };
+    let p = |kind: &'static str, value: String, text: String| Plant {
+        kind: kind.into(),
+        category: "pii".into(),
+        value,
+        text,
+    };
     let first = *rng.pick(&["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]);
     let last = *rng.pick(&["smith", "jones", "garcia", "miller", "davis", "martinez", "lopez", "wilson"]);
     match rng.below(14) {
@@ -344,7 +381,8 @@ fn pii(rng: &mut Rng) -> Plant {
             p("ipv4", v.clone(), format!("login from {v} blocked"))
         }
         11 => {
-            let v = format!("2001:db8:{:x}:{:x}::{:x}", rng.below(65536), rng.below(65536), 1 + rng.below(65535));
+            // Global unicast outside the documentation prefix (2001:db8::/32 is not anyone's).
+            let v = format!("2a02:{:x}:{:x}::{:x}", 1 + rng.below(65535), rng.below(65536), 1 + rng.below(65535));
             p("ipv6", v.clone(), format!("client {v} connected"))
         }
         12 => {
@@ -359,7 +397,12 @@ fn pii(rng: &mut Rng) -> Plant {
 }
 
 fn decoy(rng: &mut Rng) -> Plant {
-    let p = |kind: &'static str, value: String| Plant { kind, category: "decoy", text: value.clone(), value };
+    let p = |kind: &'static str, value: String| Plant {
+        kind: kind.into(),
+        category: "decoy".into(),
+        text: value.clone(),
+        value,
+    };
     match rng.below(22) {
         0 => p(
             "uuid",
@@ -494,7 +537,7 @@ fn named_pii(rng: &mut Rng) -> (String, AttributeValue, Plant) {
         4 => ("api_key".to_string(), rng.chars(24, "abcdefghijklmnopqrstuvwxyz")),
         _ => ("db_password".to_string(), format!("{}{}", rng.pick(&["summer", "winter", "autumn"]), rng.digits(4))),
     };
-    let plant = Plant { kind: "named", category: "pii", value: value.clone(), text: value.clone() };
+    let plant = Plant { kind: "named".into(), category: "pii".into(), value: value.clone(), text: value.clone() };
     (name, s(value), plant)
 }
 
@@ -539,7 +582,7 @@ pub fn corpus(seed: u64, n: usize) -> Vec<Labeled> {
             if rng.below(5) == 0 {
                 let d = luhn_complete("4", 16, &mut rng);
                 item.insert("billing_ref".to_string(), AttributeValue::N(d.clone()));
-                plants.push(Plant { kind: "card_number_n", category: "pii", value: d.clone(), text: d });
+                plants.push(Plant { kind: "card_number_n".into(), category: "pii".into(), value: d.clone(), text: d });
             }
             Labeled { item, keys: vec!["pk".into(), "sk".into()], plants }
         })
@@ -597,43 +640,97 @@ pub fn leaked(value: &str, text: &str) -> bool {
     })
 }
 
-/// Recall per kind and category, decoys kept, and output validity.
+/// One corpus item as a JSON line (the independent corpus's format, `tests/corpus/blind`):
+/// `{"item": ..., "keys": [...], "harmless": bool, "planted": [{"value", "kind", "class"}],
+/// "decoys": [{"value", "kind"}]}`.
+pub fn parse_labeled_line(line: &str) -> Result<Labeled, String> {
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON ({})", e.classify() as u8))?;
+    let item = dynamo_shadow_core::item::parse_item(&v["item"]).map_err(|e| e.to_string())?;
+    let keys = v["keys"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
+        .unwrap_or_else(|| vec!["pk".to_string(), "sk".to_string()]);
+    let mut plants = Vec::new();
+    for (field, default_class) in [("planted", None), ("decoys", Some("decoy"))] {
+        for p in v[field].as_array().into_iter().flatten() {
+            let value = p["value"].as_str().ok_or("a plant without a value")?.to_string();
+            let kind = p["kind"].as_str().unwrap_or("unknown").to_string();
+            let category = default_class
+                .map(String::from)
+                .or_else(|| p["class"].as_str().map(String::from))
+                .unwrap_or_else(|| "secret".into());
+            plants.push(Plant { kind, category, text: value.clone(), value });
+        }
+    }
+    Ok(Labeled { item, keys, plants })
+}
+
+/// Reads a JSON Lines corpus file.
+pub fn read_corpus(path: &std::path::Path) -> Result<Vec<Labeled>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| parse_labeled_line(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1)))
+        .collect()
+}
+
+/// Recall per kind and category, decoys kept, harmless items left byte-identical, and
+/// output validity.
 #[derive(Debug, Clone, Default)]
 pub struct EvalReport {
     pub items: usize,
     pub invalid_outputs: usize,
     pub failed_items: usize,
-    /// kind -> (caught, planted)
+    /// Items with nothing sensitive planted.
+    pub harmless_items: usize,
+    /// Of those, items whose output differs from the input at all.
+    pub harmless_altered: usize,
+    /// kind -> (caught, planted); kinds are `category:kind`.
     pub secrets: BTreeMap<String, (usize, usize)>,
     pub decoys: BTreeMap<String, (usize, usize)>,
     /// Kinds and positions of misses (never values), for debugging.
     pub misses: Vec<String>,
 }
 
-impl EvalReport {
-    fn ratio(
-        m: &BTreeMap<String, (usize, usize)>,
-        category: Option<&str>,
-        cats: &HashMap<String, &'static str>,
-    ) -> f64 {
-        let (a, b) = m
-            .iter()
-            .filter(|(k, _)| category.is_none_or(|c| cats.get(*k).copied() == Some(c)))
-            .fold((0, 0), |(a, b), (_, (x, y))| (a + x, b + y));
-        if b == 0 {
-            1.0
-        } else {
-            a as f64 / b as f64
-        }
+fn ratio<'a>(it: impl Iterator<Item = &'a (usize, usize)>) -> f64 {
+    let (a, b) = it.fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
+    if b == 0 {
+        1.0
+    } else {
+        a as f64 / b as f64
     }
+}
+
+impl EvalReport {
     pub fn recall(&self) -> f64 {
-        Self::ratio(&self.secrets, None, &HashMap::new())
+        ratio(self.secrets.values())
     }
     pub fn decoys_kept(&self) -> f64 {
-        Self::ratio(&self.decoys, None, &HashMap::new())
+        ratio(self.decoys.values())
     }
     pub fn planted(&self) -> usize {
         self.secrets.values().map(|v| v.1).sum()
+    }
+    /// Share of harmless items that came out altered.
+    pub fn harmless_altered_share(&self) -> f64 {
+        if self.harmless_items == 0 {
+            0.0
+        } else {
+            self.harmless_altered as f64 / self.harmless_items as f64
+        }
+    }
+    /// (caught, planted) per family: the part of a kind before its first `/` (or `:`).
+    pub fn by_family(&self) -> BTreeMap<String, (usize, usize)> {
+        let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for (kind, (c, p)) in &self.secrets {
+            let rest = kind.split_once(':').map_or(kind.as_str(), |(_, r)| r);
+            let family = rest.split('/').next().unwrap_or(rest);
+            let e = out.entry(family.to_string()).or_default();
+            e.0 += c;
+            e.1 += p;
+        }
+        out
     }
 }
 
@@ -642,6 +739,7 @@ pub fn evaluate(sanitizer: &Sanitizer, corpus: &[Labeled]) -> EvalReport {
     let mut r = EvalReport { items: corpus.len(), ..Default::default() };
     for (i, l) in corpus.iter().enumerate() {
         let keys: Vec<&str> = l.keys.iter().map(String::as_str).collect();
+        let harmless = l.plants.iter().all(|p| p.category == "decoy");
         let out = match sanitizer.sanitize(&l.item, &keys) {
             Ok((out, _)) => out,
             Err(_) => {
@@ -651,6 +749,13 @@ pub fn evaluate(sanitizer: &Sanitizer, corpus: &[Labeled]) -> EvalReport {
         };
         if validate_item(&out).is_err() {
             r.invalid_outputs += 1;
+        }
+        if harmless {
+            r.harmless_items += 1;
+            if out != l.item {
+                r.harmless_altered += 1;
+                r.misses.push(format!("item {i}: harmless item altered"));
+            }
         }
         let text = readable_text(&out);
         for p in &l.plants {
@@ -686,8 +791,8 @@ mod tests {
         let b = corpus(7, 50);
         assert_eq!(a.len(), 50);
         assert!(a.iter().zip(&b).all(|(x, y)| x.item == y.item && x.plants == y.plants));
-        let kinds: std::collections::HashSet<&str> =
-            corpus(1, 500).iter().flat_map(|l| l.plants.iter().map(|p| p.kind)).collect();
+        let kinds: std::collections::HashSet<String> =
+            corpus(1, 500).iter().flat_map(|l| l.plants.iter().map(|p| p.kind.clone())).collect();
         assert!(kinds.len() > 50, "{}", kinds.len());
     }
 

@@ -18,3 +18,4 @@ pub mod rng;
 
 pub use memory::MemoryStore;
 pub use rng::Rng;
+pub mod hostile;

@@ -165,10 +165,12 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         max_attempts: u32,
     },
-    /// Measure recall and decoys kept on the generated, labeled corpus (the test kit's).
+    /// Measure recall, decoys kept and harmless items altered on a labeled corpus: the test
+    /// kit's generated one, or a JSON Lines corpus (`tests/corpus/blind/README.md`).
     ///
     /// Example:
     ///   dynamo-shadow eval --items 4000 --seed 20261125
+    ///   dynamo-shadow eval --corpus .work/blind.jsonl --misses
     #[command(verbatim_doc_comment)]
     #[cfg(feature = "eval")]
     Eval {
@@ -181,6 +183,12 @@ enum Command {
         /// Policy file (TOML); the built-in default policy without it.
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// A labeled JSON Lines corpus instead of the generated one.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Also list every miss (kind and item number, never a value).
+        #[arg(long)]
+        misses: bool,
     },
 }
 
@@ -190,7 +198,7 @@ fn main() -> ExitCode {
         Command::Check { files } => check::run(files),
         Command::Rules => rules::run(),
         #[cfg(feature = "eval")]
-        Command::Eval { items, seed, policy } => eval::run(items, seed, policy),
+        Command::Eval { items, seed, policy, corpus, misses } => eval::run(items, seed, policy, corpus, misses),
         Command::Backfill {
             tables,
             policy_changed,

@@ -1,113 +1,53 @@
-//! Value detectors: secrets and PII inside any string.
+//! Value detectors: secrets and PII inside any string, in linear time.
 //!
-//! Rules are data (`rules/builtin.toml`, compiled into the binary). Every rule declares a
-//! prefilter: literals one of which each match contains, and/or the fewest digits a match
-//! has. All literals compile once into one Aho-Corasick automaton, so a clean string costs
-//! one literal scan and one digit count whatever the number of rules; only the rules whose
-//! prefilter passes run their regex, and candidates are then confirmed by validators (Luhn,
-//! mod-97, address parsing, randomness) and optional context keywords.
+//! Rules are data (`rules/*.toml`, compiled into the binary). Every rule declares a
+//! prefilter, proved sound from its pattern: literals one of which every match contains,
+//! or the fewest digits a match has in one numeric run. Matching a string is
+//!
+//! 1. one pass of one Aho-Corasick automaton (all rules' literals) and, if any rule needs
+//!    it, one pass finding numeric runs: these are the *anchors*;
+//! 2. for each rule with anchors, its regex confirms in bounded windows around them (a
+//!    match is at most the rule's bounded length, so it lies within that length of the
+//!    anchor it contains); overlapping windows merge into regions that are searched in
+//!    chunks, each byte examined a bounded number of times;
+//! 3. candidates are confirmed by validators (checksums, randomness, bounded context) and
+//!    optional context keywords; a rejected candidate resumes the search one byte later, in
+//!    its chunk, never rescanning the rest of the string.
+//!
+//! The work (bytes the regexes may examine) is counted, and a value whose work passes a
+//! fixed multiple of its length is refused ([`Exhausted`]): the sanitizer then redacts it
+//! whole, so no input can make matching slow and nothing is passed through unscanned.
 
-use std::collections::HashSet;
+mod compile;
+mod spec;
+pub mod validators;
 
-use base64::Engine as _;
-// Byte regexes in ASCII mode: every rule is ASCII, and ASCII classes compile and scan far
-// faster than Unicode ones. Spans are widened to character boundaries before use.
+use std::sync::{Arc, OnceLock};
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::bytes::{Regex, RegexBuilder};
-use serde::Deserialize;
+use regex_automata::util::captures::Captures;
+use regex_automata::Input;
 
-/// The built-in rules file.
-pub const BUILTIN_RULES: &str = include_str!("../../../../rules/builtin.toml");
+pub use compile::{is_run_byte, MAX_MATCH, MAX_MATCH_KEYS};
+pub use spec::{builtin_specs, parse_rules, RuleSpec, BUILTIN_RULE_FILES};
+pub use validators::common::{is_card_number, is_random as looks_random, luhn};
+use validators::{ValidatorFn, CONTEXT};
 
 pub use crate::Category;
 
-/// A confirmation step run on a candidate span. Unknown names are rejected at load time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Validator {
-    /// Luhn checksum, a known card-brand prefix for the length, consistent grouping.
-    Card,
-    /// US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000.
-    Ssn,
-    /// IBAN: country length and mod-97 checksum.
-    Iban,
-    /// A real IPv4 address, not part of a longer dotted version string.
-    Ipv4,
-    /// A real IPv6 address.
-    Ipv6,
-    /// 8 to 15 digits, as E.164 allows.
-    Phone,
-    /// 9 to 11 digits for national numbers with a trunk 0.
-    PhoneNational,
-    /// Looks machine-generated: letters and digits mixed, many class changes, many distinct chars.
-    LooksRandom,
-    /// Looks like a credential rather than a word or a placeholder.
-    LooksCredential,
-    /// Base64 that decodes to `user:password`.
-    BasicAuth,
-    /// Has upper case, lower case and a digit.
-    MixedCaseAndDigit,
-    /// Not a reference to where the secret lives (`os.environ[...]`, `${VAR}`).
-    NotCodeReference,
-    /// Contains at least one digit.
-    HasDigit,
-    /// Not the user part of a URL (`https://user@host`): that is a login, not a mailbox.
-    NotUrlUserinfo,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesFile {
-    rule: Vec<RuleSpec>,
-}
-
-/// One rule as written in the rules file.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleSpec {
-    pub id: String,
-    pub name: String,
-    pub category: Category,
-    pub label: String,
-    pub pattern: String,
-    #[serde(default)]
-    pub validators: Vec<Validator>,
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// Literals (ASCII case-insensitive), one of which every match contains.
-    #[serde(default)]
-    pub prefilter: Vec<String>,
-    /// The fewest digits a match has in one run of digits and ` -.()/+` (with `prefilter`,
-    /// both must pass).
-    #[serde(default)]
-    pub min_digits: Option<usize>,
-    #[serde(default)]
-    pub examples: Vec<String>,
-    #[serde(default)]
-    pub negative_examples: Vec<String>,
-}
-
-/// A compiled rule.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    /// The rule id, shared by every finding's [`RuleRef`](crate::RuleRef).
-    pub id: std::sync::Arc<str>,
-    pub spec: RuleSpec,
-    pub placeholder: String,
-    regex: Regex,
-    span_group: Option<usize>,
-}
-
-/// A confirmed finding: byte span in the scanned text and the index of the rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Finding {
-    pub start: usize,
-    pub end: usize,
-    pub rule: usize,
-}
+/// Work allowed per rule and value: this many units per byte, plus a constant. A unit is one
+/// byte a regex may examine (an upper bound: a search is charged up to its match's start plus
+/// the rule's longest match, so dense matches of a long rule are charged far more than they
+/// cost). A value that exceeds it for any rule is [`Exhausted`].
+pub const BUDGET_PER_BYTE: u64 = 32;
+pub const BUDGET_BASE: u64 = 1 << 20;
+/// Units charged per byte of a capture pass (measured at about eight times a DFA scan).
+const CAPTURE_COST: usize = 8;
+/// Keywords must appear this close to the span.
+pub const KEYWORD_WINDOW: usize = 80;
 
 /// Errors loading rules. They name the rule, never any scanned data.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RulesError {
     #[error("rules file: {0}")]
     Parse(String),
@@ -119,283 +59,406 @@ pub enum RulesError {
     Invalid { id: String, reason: String },
 }
 
-/// All detectors, compiled once.
-#[derive(Debug, Clone)]
-pub struct Detectors {
-    rules: Vec<Rule>,
-    /// Prefilter literals of case-insensitive rules (`(?i)` patterns), matched ignoring ASCII case.
-    literals_ci: Option<AhoCorasick>,
-    literal_rule_ci: Vec<usize>,
-    /// Prefilter literals of case-sensitive rules, matched exactly.
-    literals_cs: Option<AhoCorasick>,
-    literal_rule_cs: Vec<usize>,
-    /// (rule index, fewest digits, also gated by literals), for rules gated by digits.
-    digit_rules: Vec<(usize, usize, bool)>,
-    /// Rules without a prefilter (custom detectors may have none): always run.
-    always: Vec<usize>,
+/// A compiled rule. The regex compiles on first use (a cold start does not pay for rules
+/// no value triggers); custom rules compile eagerly so a policy's mistakes show at load.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule id, shared by every finding's [`RuleRef`](crate::RuleRef).
+    pub id: Arc<str>,
+    pub spec: RuleSpec,
+    pub placeholder: String,
+    validators: Vec<ValidatorFn>,
+    keywords: Vec<Vec<u8>>,
+    limit: usize,
+    compiled: OnceLock<Result<compile::Compiled, String>>,
 }
 
-const KEYWORD_WINDOW: usize = 80;
-/// Regexes are linear-time; this bounds their compiled size, not their run time.
-const SIZE_LIMIT: usize = 64 << 20;
+impl Rule {
+    /// Compiles the rule's regex now rather than on first use (to warm a process or time it).
+    pub fn prepare(&self) -> Result<(), &str> {
+        self.compiled().map(|_| ())
+    }
 
-/// Parses a rules file (the built-in one, or `[[detector]]` entries use the same shape).
-pub fn parse_rules(text: &str) -> Result<Vec<RuleSpec>, RulesError> {
-    let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.to_string()))?;
-    Ok(file.rule)
+    fn compiled(&self) -> Result<&compile::Compiled, &str> {
+        self.compiled
+            .get_or_init(|| compile::compile(&self.spec.pattern, self.limit, self.spec.window))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+/// A confirmed finding: byte span in the scanned text and the index of the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finding {
+    pub start: usize,
+    pub end: usize,
+    pub rule: usize,
+}
+
+/// A value whose matching needed more work than its budget: it must not be passed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the value needs more matching work than its budget allows")]
+pub struct Exhausted;
+
+/// What matching one value cost (for the complexity tests and benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Bytes the regexes may have examined (an upper bound).
+    pub bytes: u64,
+    /// Regex searches.
+    pub searches: u64,
+    /// Anchors found by the literal and numeric-run passes.
+    pub anchors: u64,
+    /// Bytes the literal and numeric-run passes read.
+    pub scanned: u64,
+    /// Tree nodes the sanitizer's walk visited, plus its probes for unique map keys.
+    pub nodes: u64,
+}
+
+impl Work {
+    pub fn add(&mut self, other: &Work) {
+        self.bytes += other.bytes;
+        self.searches += other.searches;
+        self.anchors += other.anchors;
+        self.scanned += other.scanned;
+        self.nodes += other.nodes;
+    }
+
+    /// One figure for growth comparisons: every unit of work above.
+    pub fn total(&self) -> u64 {
+        self.bytes + self.searches + self.anchors + self.scanned + self.nodes
+    }
+}
+
+struct Inner {
+    rules: Vec<Rule>,
+    /// Case-insensitive and case-sensitive literal automata, each with, per pattern, the
+    /// rules that use that literal.
+    automata: Vec<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Rules anchored on numeric runs: (rule, fewest digits).
+    digit_rules: Vec<(u32, usize)>,
+    /// Rules anchored on literals that also need a numeric run of this many digits somewhere.
+    digit_gates: Vec<(u32, usize)>,
+    /// Rules with no prefilter (custom detectors may have none): the whole value is their
+    /// one region, still searched in bounded chunks.
+    unanchored: Vec<u32>,
+    needs_runs: bool,
+}
+
+/// All detectors, compiled once. Cloning shares them.
+#[derive(Clone)]
+pub struct Detectors(Arc<Inner>);
+
+impl std::fmt::Debug for Detectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detectors").field("rules", &self.0.rules.len()).finish()
+    }
+}
+
+fn invalid(id: &str, reason: impl Into<String>) -> RulesError {
+    RulesError::Invalid { id: id.to_string(), reason: reason.into() }
+}
+
+/// Checks one rule and proves its prefilter (the pattern must compile too).
+pub fn check_rule(spec: &RuleSpec) -> Result<(), RulesError> {
+    let limit = if spec.family == "keys" { MAX_MATCH_KEYS } else { MAX_MATCH };
+    compile::compile(&spec.pattern, limit, spec.window)
+        .map_err(|reason| RulesError::Pattern { id: spec.id.clone(), reason })?;
+    if !spec.prefilter.is_empty() {
+        let ok = compile::prove_literals(&spec.pattern, &spec.prefilter, spec.case_insensitive())
+            .map_err(|reason| RulesError::Pattern { id: spec.id.clone(), reason })?;
+        if !ok {
+            return Err(invalid(
+                &spec.id,
+                "a match need not contain any of its prefilter literals: the prefilter would hide it",
+            ));
+        }
+    }
+    // `min_digits` needs no proof: the engine refuses any candidate whose match has fewer
+    // digits in one numeric run, so anchoring on runs with that many digits is exact.
+    if spec.min_digits == Some(0) {
+        return Err(invalid(&spec.id, "min_digits must be at least 1"));
+    }
+    Ok(())
 }
 
 impl Detectors {
     /// The built-in rule set.
     pub fn builtin() -> Result<Self, RulesError> {
-        Self::from_toml(BUILTIN_RULES, &HashSet::new())
+        Self::build(builtin_specs().to_vec(), false)
     }
 
-    /// Parses and compiles a rules file; rules whose ids are in `disabled` are left out.
-    pub fn from_toml(text: &str, disabled: &HashSet<String>) -> Result<Self, RulesError> {
-        Self::compile(parse_rules(text)?.into_iter().filter(|r| !disabled.contains(&r.id)).collect())
-    }
-
-    /// The ids of every rule in the built-in file (whether or not enabled).
+    /// The ids of every built-in rule (whether or not enabled).
     pub fn builtin_ids() -> Vec<String> {
-        parse_rules(BUILTIN_RULES).expect("built-in rules parse").into_iter().map(|r| r.id).collect()
+        builtin_specs().iter().map(|r| r.id.clone()).collect()
     }
 
+    /// Compiles rules, checking and proving each one now (custom detectors, tests).
     pub fn compile(specs: Vec<RuleSpec>) -> Result<Self, RulesError> {
-        let mut seen = HashSet::new();
+        Self::build(specs, true)
+    }
+
+    /// Built-in rules plus custom ones: the built-ins were proved by the test suite and
+    /// compile lazily; the custom ones are checked now.
+    pub fn with_custom(builtin: Vec<RuleSpec>, custom: Vec<RuleSpec>) -> Result<Self, RulesError> {
+        let n = builtin.len();
+        let mut all = builtin;
+        all.extend(custom);
+        Self::build_with(all, |i| i >= n)
+    }
+
+    fn build(specs: Vec<RuleSpec>, eager: bool) -> Result<Self, RulesError> {
+        Self::build_with(specs, |_| eager)
+    }
+
+    fn build_with(specs: Vec<RuleSpec>, eager: impl Fn(usize) -> bool) -> Result<Self, RulesError> {
+        let mut seen = std::collections::HashSet::new();
         let mut rules = Vec::with_capacity(specs.len());
-        let (mut lits_ci, mut rule_ci, mut lits_cs, mut rule_cs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut digit_rules = Vec::new();
-        let mut always = Vec::new();
-        for spec in specs {
+        // literal (as matched) -> rules, separately for each case mode
+        let mut lits: [Vec<(Vec<u8>, Vec<u32>)>; 2] = [Vec::new(), Vec::new()];
+        let mut index: [std::collections::HashMap<Vec<u8>, usize>; 2] = Default::default();
+        let (mut digit_rules, mut digit_gates, mut unanchored) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, spec) in specs.into_iter().enumerate() {
             if !seen.insert(spec.id.clone()) {
                 return Err(RulesError::Duplicate(spec.id));
             }
             if spec.label.is_empty()
-                || !spec.label.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                || !spec.label.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
             {
-                return Err(RulesError::Invalid { id: spec.id, reason: "label must be UPPER_SNAKE_CASE".into() });
+                return Err(invalid(&spec.id, "label must be UPPER_SNAKE_CASE"));
             }
-            let pattern = spec.pattern.clone();
-            let regex = RegexBuilder::new(&pattern)
-                .unicode(false)
-                .size_limit(SIZE_LIMIT)
-                .build()
-                .map_err(|e| RulesError::Pattern { id: spec.id.clone(), reason: e.to_string() })?;
-            let span_group = regex.capture_names().position(|n| n == Some("s"));
-            let idx = rules.len();
             if spec.prefilter.iter().any(|l| l.is_empty() || !l.is_ascii()) {
-                return Err(RulesError::Invalid {
-                    id: spec.id,
-                    reason: "prefilter literals are non-empty ASCII".into(),
-                });
+                return Err(invalid(&spec.id, "prefilter literals are non-empty ASCII"));
             }
-            // Context keywords are matched ignoring case, so their rules' literals are too.
-            let case_insensitive = spec.pattern.starts_with("(?i)") || !spec.keywords.is_empty();
+            let mut validators = Vec::with_capacity(spec.validators.len());
+            for v in &spec.validators {
+                validators
+                    .push(validators::lookup(v).ok_or_else(|| invalid(&spec.id, format!("unknown validator `{v}`")))?);
+            }
+            if eager(i) {
+                check_rule(&spec)?;
+            }
+            let idx = rules.len() as u32;
+            let ci = spec.case_insensitive();
+            let mode = ci as usize;
             for lit in &spec.prefilter {
-                if case_insensitive {
-                    lits_ci.push(lit.clone());
-                    rule_ci.push(idx);
-                } else {
-                    lits_cs.push(lit.clone());
-                    rule_cs.push(idx);
+                let key: Vec<u8> = if ci { lit.to_ascii_lowercase().into_bytes() } else { lit.clone().into_bytes() };
+                let slot = *index[mode].entry(key.clone()).or_insert_with(|| {
+                    lits[mode].push((key, Vec::new()));
+                    lits[mode].len() - 1
+                });
+                if !lits[mode][slot].1.contains(&idx) {
+                    lits[mode][slot].1.push(idx);
                 }
             }
-            if let Some(d) = spec.min_digits {
-                digit_rules.push((idx, d, !spec.prefilter.is_empty()));
+            match (spec.prefilter.is_empty(), spec.min_digits) {
+                (true, Some(d)) => digit_rules.push((idx, d)),
+                (false, Some(d)) => digit_gates.push((idx, d)),
+                (true, None) => unanchored.push(idx),
+                _ => {}
             }
-            if spec.prefilter.is_empty() && spec.min_digits.is_none() {
-                always.push(idx);
-            }
-            rules.push(Rule {
+            let limit = if spec.family == "keys" { MAX_MATCH_KEYS } else { MAX_MATCH };
+            let rule = Rule {
                 id: spec.id.as_str().into(),
                 placeholder: format!("[REDACTED:{}]", spec.label),
+                validators,
+                keywords: spec.keywords.iter().map(|k| k.to_ascii_lowercase().into_bytes()).collect(),
+                limit,
+                compiled: OnceLock::new(),
                 spec,
-                regex,
-                span_group,
-            });
-        }
-        let automaton = |lits: &[String], ci: bool| -> Result<Option<AhoCorasick>, RulesError> {
-            if lits.is_empty() {
-                return Ok(None);
+            };
+            if eager(i) {
+                let _ = rule.compiled();
             }
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(ci)
+            rules.push(rule);
+        }
+        let mut automata = Vec::new();
+        for (mode, list) in lits.into_iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            let (patterns, owners): (Vec<Vec<u8>>, Vec<Vec<u32>>) = list.into_iter().unzip();
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(mode == 1)
                 .match_kind(MatchKind::Standard)
-                .build(lits)
-                .map(Some)
-                .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })
-        };
-        Ok(Detectors {
-            literals_ci: automaton(&lits_ci, true)?,
-            literal_rule_ci: rule_ci,
-            literals_cs: automaton(&lits_cs, false)?,
-            literal_rule_cs: rule_cs,
-            rules,
-            digit_rules,
-            always,
-        })
-    }
-
-    /// Indexes of the rules whose prefilter passes on `text`, in rule order.
-    fn candidates(&self, text: &str) -> Vec<usize> {
-        let bytes = text.as_bytes();
-        let mut hit = Hits::new(self.rules.len());
-        for (ac, rule_of) in [(&self.literals_ci, &self.literal_rule_ci), (&self.literals_cs, &self.literal_rule_cs)] {
-            if let Some(ac) = ac {
-                for m in ac.find_overlapping_iter(bytes) {
-                    hit.set(rule_of[m.pattern().as_usize()]);
-                }
-            }
+                .build(&patterns)
+                .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })?;
+            automata.push((ac, owners));
         }
-        if !self.digit_rules.is_empty() {
-            let digits = numeric_run_digits(bytes);
-            for &(idx, min, with_literals) in &self.digit_rules {
-                match (digits >= min, with_literals) {
-                    (true, false) => hit.set(idx),
-                    (false, true) => hit.unset(idx),
-                    _ => {}
-                }
-            }
-        }
-        for &idx in &self.always {
-            hit.set(idx);
-        }
-        hit.indexes()
+        let needs_runs = !digit_rules.is_empty() || !digit_gates.is_empty();
+        Ok(Detectors(Arc::new(Inner { rules, automata, digit_rules, digit_gates, unanchored, needs_runs })))
     }
 
     pub fn rules(&self) -> &[Rule] {
-        &self.rules
+        &self.0.rules
     }
 
     /// Confirmed findings in `text`, merged so that no two overlap, in order.
-    pub fn find(&self, text: &str) -> Vec<Finding> {
-        let mut found = Vec::new();
-        for idx in self.candidates(text) {
-            self.find_rule(idx, text, &mut found);
-        }
-        merge(found)
+    pub fn find(&self, text: &str) -> Result<Vec<Finding>, Exhausted> {
+        let mut work = Work::default();
+        self.scan(text, "", None, &mut work)
     }
 
-    /// Findings of one rule, unmerged (used by the rule self-tests).
-    pub fn find_rule(&self, idx: usize, text: &str, out: &mut Vec<Finding>) {
-        let rule = &self.rules[idx];
+    /// [`find`](Self::find) with the name the value is stored under as context (`version`,
+    /// `order_id`): validators and keywords near the start of the value see it as the text
+    /// before the value, so `{"version": "10.2.0.1"}` reads like `version 10.2.0.1`. Also
+    /// returns the work it took.
+    pub fn find_counted(&self, text: &str, context: &str) -> (Result<Vec<Finding>, Exhausted>, Work) {
+        let mut work = Work::default();
+        let r = self.scan(text, context, None, &mut work);
+        (r, work)
+    }
+
+    /// Findings of one rule alone, unmerged (the rule self-tests).
+    pub fn find_rule(&self, idx: usize, text: &str) -> Result<Vec<Finding>, Exhausted> {
+        let mut work = Work::default();
+        self.scan(text, "", Some(idx), &mut work)
+    }
+
+    fn scan(&self, text: &str, context: &str, only: Option<usize>, work: &mut Work) -> Result<Vec<Finding>, Exhausted> {
+        let inner = &*self.0;
         let bytes = text.as_bytes();
-        let mut pos = 0;
-        while pos <= bytes.len() {
-            let Some(caps) = rule.regex.captures_at(bytes, pos) else { break };
-            let whole = caps.get(0).expect("group 0 always matches");
-            let m = rule.span_group.and_then(|g| caps.get(g)).unwrap_or(whole);
-            // A byte match can end inside a multi-byte character: widen to whole characters.
-            let (start, end) = (floor_char(text, m.start()), ceil_char(text, m.end()));
-            let confirmed = start < end
-                && rule.spec.validators.iter().all(|v| validate(*v, text, start, end))
-                && (rule.spec.keywords.is_empty() || has_keyword(text, start, end, &rule.spec.keywords));
-            if confirmed {
-                out.push(Finding { start, end, rule: idx });
-                pos = whole.end().max(whole.start() + 1);
-            } else {
-                // A rejected candidate must not hide a real one inside it ("0 4111 1111 ...":
-                // the 17-digit run fails Luhn, the card after the `0 ` does not): search again
-                // from the next position instead of after the rejected match.
-                pos = whole.start() + 1;
+        let n = bytes.len();
+        let budget = BUDGET_PER_BYTE * n as u64 + BUDGET_BASE;
+        // 1. Anchors: literal hits, bucketed by rule (hits arrive in order of their end).
+        let mut hits: Vec<(u32, u32, u32)> = Vec::new();
+        for (ac, owners) in &inner.automata {
+            work.scanned += n as u64;
+            for m in ac.find_overlapping_iter(bytes) {
+                for &r in &owners[m.pattern().as_usize()] {
+                    if only.is_none_or(|o| o == r as usize) {
+                        hits.push((r, m.start() as u32, m.end() as u32));
+                    }
+                }
             }
         }
+        let runs = if inner.needs_runs {
+            work.scanned += n as u64;
+            numeric_runs(bytes)
+        } else {
+            Vec::new()
+        };
+        let max_run = runs.iter().map(|r| r.2).max().unwrap_or(0);
+        for &(r, d) in &inner.digit_rules {
+            if only.is_none_or(|o| o == r as usize) && max_run >= d {
+                hits.extend(runs.iter().filter(|run| run.2 >= d).map(|run| (r, run.0 as u32, run.1 as u32)));
+            }
+        }
+        for &r in &inner.unanchored {
+            if only.is_none_or(|o| o == r as usize) && n > 0 {
+                hits.push((r, 0, n as u32));
+            }
+        }
+        work.anchors += hits.len() as u64;
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Counting sort by rule keeps each rule's hits in their arrival order: linear.
+        let mut count = vec![0u32; inner.rules.len() + 1];
+        for h in &hits {
+            count[h.0 as usize + 1] += 1;
+        }
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        let mut sorted = vec![(0u32, 0u32); hits.len()];
+        let mut next = count.clone();
+        for h in &hits {
+            let slot = &mut next[h.0 as usize];
+            sorted[*slot as usize] = (h.1, h.2);
+            *slot += 1;
+        }
+        let gated = |r: usize| inner.digit_gates.iter().any(|&(g, d)| g as usize == r && max_run < d);
+        // 2-3. Per rule, regions around its anchors, searched in chunks.
+        let mut found = Vec::new();
+        for r in 0..inner.rules.len() {
+            let (a, b) = (count[r] as usize, count[r + 1] as usize);
+            if a == b || gated(r) {
+                continue;
+            }
+            let rule = &inner.rules[r];
+            let Ok(compiled) = rule.compiled() else {
+                // A built-in rule that does not compile cannot happen (the test suite
+                // compiles them all); fail closed rather than pass the value through.
+                return Err(Exhausted);
+            };
+            let max_len = compiled.max_len;
+            // Each rule gets the same budget: the bound on a value's work is then linear in
+            // its length for a fixed rule set.
+            let budget = work.bytes + budget;
+            let mut region: Option<(usize, usize)> = None;
+            for &(s, e) in &sorted[a..b] {
+                let (ws, we) = ((s as usize).saturating_sub(max_len), (e as usize + max_len).min(n));
+                region = match region {
+                    Some((rs, re)) if ws <= re => Some((rs.min(ws), re.max(we))),
+                    Some(done) => {
+                        search_region(rule, compiled, r, text, context, done, &mut found, work, budget)?;
+                        Some((ws, we))
+                    }
+                    None => Some((ws, we)),
+                };
+            }
+            if let Some(done) = region {
+                search_region(rule, compiled, r, text, context, done, &mut found, work, budget)?;
+            }
+        }
+        Ok(if only.is_some() { found } else { merge(found) })
     }
 
     /// Replaces every finding with its rule's placeholder; `None` when nothing was found.
-    /// `on_finding` is told the rule of each replaced span.
-    pub fn redact(&self, text: &str, mut on_finding: impl FnMut(&Rule)) -> Option<String> {
-        let findings = self.find(text);
+    pub fn redact(&self, text: &str) -> Result<Option<String>, Exhausted> {
+        let findings = self.find(text)?;
         if findings.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         for f in findings {
-            let rule = &self.rules[f.rule];
             out.push_str(&text[last..f.start]);
-            out.push_str(&rule.placeholder);
-            on_finding(rule);
+            out.push_str(&self.0.rules[f.rule].placeholder);
             last = f.end;
         }
         out.push_str(&text[last..]);
-        Some(out)
+        Ok(Some(out))
     }
 }
 
-/// The most digits in one run of digits and number separators (` -.()/+`): a card, phone,
-/// SSN or address cannot have more digits than the longest such run. Timestamps split at
-/// `T` and `:` stay short.
-fn numeric_run_digits(bytes: &[u8]) -> usize {
+/// Maximal numeric runs with at least one digit, trimmed to their first and last digit:
+/// (start, end, digits).
+fn numeric_runs(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut last, mut digits) = (i, 0);
+        while i < bytes.len() && is_run_byte(bytes[i]) {
+            if bytes[i].is_ascii_digit() {
+                digits += 1;
+                last = i;
+            }
+            i += 1;
+        }
+        out.push((start, last + 1, digits));
+    }
+    out
+}
+
+/// The most digits in one numeric run of `bytes`.
+fn run_digits(bytes: &[u8]) -> usize {
     let (mut best, mut cur) = (0, 0);
     for &b in bytes {
         if b.is_ascii_digit() {
             cur += 1;
-        } else if !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+') {
+        } else if !is_run_byte(b) {
             best = best.max(cur);
             cur = 0;
         }
     }
     best.max(cur)
-}
-
-/// A set of rule indexes without allocating for the common small rule sets.
-enum Hits {
-    Small(u128),
-    Large(Vec<bool>),
-}
-
-impl Hits {
-    fn new(n: usize) -> Self {
-        if n <= 128 {
-            Hits::Small(0)
-        } else {
-            Hits::Large(vec![false; n])
-        }
-    }
-    fn set(&mut self, i: usize) {
-        match self {
-            Hits::Small(bits) => *bits |= 1 << i,
-            Hits::Large(v) => v[i] = true,
-        }
-    }
-    fn unset(&mut self, i: usize) {
-        match self {
-            Hits::Small(bits) => *bits &= !(1 << i),
-            Hits::Large(v) => v[i] = false,
-        }
-    }
-    fn indexes(&self) -> Vec<usize> {
-        match self {
-            Hits::Small(0) => Vec::new(),
-            Hits::Small(bits) => (0..128).filter(|i| bits & (1 << i) != 0).collect(),
-            Hits::Large(v) => v.iter().enumerate().filter_map(|(i, h)| h.then_some(i)).collect(),
-        }
-    }
-}
-
-fn merge(mut found: Vec<Finding>) -> Vec<Finding> {
-    if found.len() < 2 {
-        return found;
-    }
-    // Earliest first; at the same start the longest wins.
-    found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
-    for f in found {
-        match merged.last_mut() {
-            Some(last) if f.start < last.end => last.end = last.end.max(f.end),
-            _ => merged.push(f),
-        }
-    }
-    merged
-}
-
-fn has_keyword(text: &str, start: usize, end: usize, keywords: &[String]) -> bool {
-    let lo = floor_char(text, start.saturating_sub(KEYWORD_WINDOW));
-    let hi = ceil_char(text, (end + KEYWORD_WINDOW).min(text.len()));
-    let window = text[lo..hi].to_ascii_lowercase();
-    keywords.iter().any(|k| window.contains(&k.to_ascii_lowercase()))
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -412,396 +475,124 @@ fn ceil_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn validate(v: Validator, text: &str, start: usize, end: usize) -> bool {
-    let span = &text[start..end];
-    match v {
-        Validator::Card => is_card_number(span),
-        Validator::Ssn => is_ssn(span),
-        Validator::Iban => is_iban(span),
-        Validator::Ipv4 => {
-            let before = text[..start].chars().next_back();
-            let after = &text[end..];
-            // `Chrome/120.0.0.0` is a product version, not an address (`http://10.0.0.1` is).
-            let product_version =
-                text[..start].strip_suffix('/').is_some_and(|t| t.ends_with(|c: char| c.is_ascii_alphabetic()));
-            // Part of a longer dotted number (`1.2.3.4.5`) is a version or OID, not an address.
-            let dotted_tail = after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit());
-            let dotted_head = matches!(before, Some('.') | Some('0'..='9'));
-            span.parse::<std::net::Ipv4Addr>().is_ok() && !(dotted_head || dotted_tail || product_version)
-        }
-        Validator::Ipv6 => {
-            let groups: Vec<&str> = span.split(':').filter(|g| !g.is_empty()).collect();
-            span.parse::<std::net::Ipv6Addr>().is_ok()
-                && span.bytes().any(|b| b.is_ascii_digit())
-                && (groups.len() >= 3 || groups.iter().any(|g| g.len() >= 3))
-        }
-        Validator::Phone => {
-            let d = digits(span);
-            (8..=15).contains(&d.len()) && !all_same(&d)
-        }
-        Validator::PhoneNational => {
-            let d = digits(span);
-            (9..=11).contains(&d.len()) && !all_same(&d)
-        }
-        Validator::LooksRandom => looks_random(span),
-        Validator::LooksCredential => looks_credential(span),
-        Validator::BasicAuth => base64::engine::general_purpose::STANDARD
-            .decode(span)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .is_some_and(|s| s.contains(':') && s.len() >= 3 && !s.chars().any(char::is_control)),
-        Validator::MixedCaseAndDigit => {
-            span.bytes().any(|b| b.is_ascii_uppercase())
-                && span.bytes().any(|b| b.is_ascii_lowercase())
-                && span.bytes().any(|b| b.is_ascii_digit())
-        }
-        Validator::NotCodeReference => {
-            // `os.environ[`, `env(`, `settings.SECRET`: where the secret lives, not the secret.
-            // The span stops at quotes and spaces, so a reference ends at its bracket.
-            let ident = span.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(span.len());
-            let rest = &span[ident..];
-            let reference = (ident > 0
-                && (matches!(rest, "(" | "[" | "()") || (rest.is_empty() && span.contains('.'))))
-                || ["${", "{{", "<", "%("].iter().any(|p| span.starts_with(p));
-            !reference
-        }
-        Validator::HasDigit => span.bytes().any(|b| b.is_ascii_digit()),
-        Validator::NotUrlUserinfo => {
-            // `git@github.com:org/repo.git` is an scp-style remote, not a mailbox.
-            let token_start = text[..start].rfind(char::is_whitespace).map_or(0, |i| i + 1);
-            let after = &text[end..];
-            let scp_remote = after.starts_with(':') && after[1..].starts_with(|c: char| !c.is_whitespace());
-            !text[token_start..start].contains("://") && !scp_remote
-        }
-    }
+fn has_keyword(bytes: &[u8], start: usize, end: usize, keywords: &[Vec<u8>]) -> bool {
+    let window = &bytes[start.saturating_sub(KEYWORD_WINDOW)..(end + KEYWORD_WINDOW).min(bytes.len())];
+    keywords.iter().any(|k| window.windows(k.len()).any(|w| w.eq_ignore_ascii_case(k)))
 }
 
-fn digits(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
-}
-
-fn all_same(d: &[u8]) -> bool {
-    d.windows(2).all(|w| w[0] == w[1])
-}
-
-/// The Luhn checksum over digit values (0-9).
-pub fn luhn(d: &[u8]) -> bool {
-    let sum: u32 = d
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &x)| {
-            let x = x as u32;
-            match (i % 2 == 1, x * 2) {
-                (true, y) if y > 9 => y - 9,
-                (true, y) => y,
-                (false, _) => x,
+/// Searches one region `[rs, re)` for the rule's matches: in chunks whose matches must start
+/// in the first `step` bytes (a match is at most `max_len` long, so it ends inside the
+/// chunk), resuming after each confirmed match or one byte after each rejected candidate.
+#[allow(clippy::too_many_arguments)]
+fn search_region(
+    rule: &Rule,
+    c: &compile::Compiled,
+    idx: usize,
+    text: &str,
+    context: &str,
+    (rs, re): (usize, usize),
+    found: &mut Vec<Finding>,
+    work: &mut Work,
+    budget: u64,
+) -> Result<(), Exhausted> {
+    let bytes = text.as_bytes();
+    let step = (4 * c.max_len).max(8192);
+    let mut caps = c.span_group.map(|_| c.regex.create_captures());
+    let mut pos = rs;
+    let mut chunk = rs;
+    while chunk < re {
+        let limit = (chunk + step).min(re);
+        let end = (limit + c.max_len).min(re);
+        pos = pos.max(chunk);
+        while pos < limit {
+            work.searches += 1;
+            let input = Input::new(bytes).range(pos..end);
+            let m = match &mut caps {
+                None => c.regex.search(&input),
+                Some(caps) => {
+                    c.regex.search_captures(&input, caps);
+                    caps.get_match()
+                }
+            };
+            let Some(m) = m else {
+                work.bytes += (end - pos) as u64;
+                pos = limit;
+                break;
+            };
+            // Forward scan to the match's start plus its longest extension, reverse scan of
+            // the match, and the capture pass over it, charged at CAPTURE_COST a byte (it
+            // runs a slower engine than the DFA scans).
+            let capture = if c.span_group.is_some() { CAPTURE_COST * m.len() } else { 0 };
+            work.bytes += ((m.start() + c.max_len).min(end) - pos + m.len() + capture) as u64;
+            if work.bytes > budget {
+                return Err(Exhausted);
             }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
-/// A payment card number: 13-19 digits, Luhn-valid, a known brand prefix for its length,
-/// separators (if any) all the same and in a card's grouping. Also used on N values.
-pub fn is_card_number(s: &str) -> bool {
-    let d = digits(s);
-    if !(13..=19).contains(&d.len()) || all_same(&d) || !luhn(&d) {
-        return false;
-    }
-    let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
-    if let Some(&first) = seps.first() {
-        if seps.iter().any(|&c| c != first) {
-            return false;
+            if m.start() >= limit {
+                pos = limit;
+                break;
+            }
+            // A windowed match cut by its window's end may run on: fail closed.
+            if c.windowed && m.end() == end && end < bytes.len() {
+                return Err(Exhausted);
+            }
+            let (s, e) = match (&caps, c.span_group) {
+                (Some(caps), Some(g)) => span_of(caps, g).unwrap_or((m.start(), m.end())),
+                _ => (m.start(), m.end()),
+            };
+            let (s, e) = (floor_char(text, s), ceil_char(text, e));
+            let digits_ok = rule.spec.min_digits.is_none_or(|d| run_digits(&bytes[m.start()..m.end()]) >= d);
+            let context = if rule.spec.name_context { context } else { "" };
+            if s < e && digits_ok && confirm(rule, text, context, s, e) {
+                found.push(Finding { start: s, end: e, rule: idx });
+                pos = m.end().max(m.start() + 1);
+            } else {
+                // Every match starting before the rejected span's start shares that span
+                // (the rule's text before its span leads into it), so none of them can
+                // confirm: resume at the span, not one byte on.
+                pos = (m.start() + 1).max(s);
+            }
         }
-        let groups: Vec<usize> = s.split(first).map(str::len).collect();
-        let ok = match groups.as_slice() {
-            [4, 6, 5] | [4, 6, 4] => true,
-            [init @ .., last] => init.iter().all(|&g| g == 4) && (1..=4).contains(last),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
+        chunk = limit;
     }
-    let n = |k: usize| -> u32 { d[..k].iter().fold(0u32, |a, &x| a * 10 + x as u32) };
-    let len = d.len();
-    match d[0] {
-        4 => matches!(len, 13 | 16 | 19),
-        5 => (51..=55).contains(&n(2)) && len == 16,
-        2 => (2221..=2720).contains(&n(4)) && len == 16,
-        3 => {
-            (matches!(n(2), 34 | 37) && len == 15)
-                || ((3528..=3589).contains(&n(4)) && (16..=19).contains(&len))
-                || ((matches!(n(2), 36 | 38 | 39) || (300..=305).contains(&n(3))) && (14..=19).contains(&len))
-        }
-        6 => (n(4) == 6011 || n(2) == 65 || (644..=649).contains(&n(3)) || n(2) == 62) && (16..=19).contains(&len),
-        _ => false,
-    }
+    Ok(())
 }
 
-fn is_ssn(s: &str) -> bool {
-    let d = digits(s);
-    if d.len() != 9 {
-        return false;
-    }
-    let area = d[0] as u32 * 100 + d[1] as u32 * 10 + d[2] as u32;
-    let group = d[3] * 10 + d[4];
-    let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + x as u32);
-    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+fn span_of(caps: &Captures, group: usize) -> Option<(usize, usize)> {
+    caps.get_group(group).map(|s| (s.start, s.end))
 }
 
-fn iban_length(country: &str) -> Option<usize> {
-    Some(match country {
-        "AD" => 24,
-        "AE" => 23,
-        "AL" => 28,
-        "AT" => 20,
-        "AZ" => 28,
-        "BA" => 20,
-        "BE" => 16,
-        "BG" => 22,
-        "BH" => 22,
-        "BR" => 29,
-        "CH" => 21,
-        "CR" => 22,
-        "CY" => 28,
-        "CZ" => 24,
-        "DE" => 22,
-        "DK" => 18,
-        "DO" => 28,
-        "EE" => 20,
-        "EG" => 29,
-        "ES" => 24,
-        "FI" => 18,
-        "FO" => 18,
-        "FR" => 27,
-        "GB" => 22,
-        "GE" => 22,
-        "GI" => 23,
-        "GL" => 18,
-        "GR" => 27,
-        "GT" => 28,
-        "HR" => 21,
-        "HU" => 28,
-        "IE" => 22,
-        "IL" => 23,
-        "IS" => 26,
-        "IT" => 27,
-        "JO" => 30,
-        "KW" => 30,
-        "KZ" => 20,
-        "LB" => 28,
-        "LI" => 21,
-        "LT" => 20,
-        "LU" => 20,
-        "LV" => 21,
-        "MC" => 27,
-        "MD" => 24,
-        "ME" => 22,
-        "MK" => 19,
-        "MR" => 27,
-        "MT" => 31,
-        "MU" => 30,
-        "NL" => 18,
-        "NO" => 15,
-        "PK" => 24,
-        "PL" => 28,
-        "PS" => 29,
-        "PT" => 25,
-        "QA" => 29,
-        "RO" => 24,
-        "RS" => 22,
-        "SA" => 24,
-        "SE" => 24,
-        "SI" => 19,
-        "SK" => 24,
-        "SM" => 27,
-        "TN" => 24,
-        "TR" => 26,
-        "UA" => 29,
-        "VG" => 24,
-        "XK" => 20,
-        _ => return None,
-    })
-}
-
-fn is_iban(s: &str) -> bool {
-    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(len) = iban_length(&compact[..2.min(compact.len())]) else {
-        return false;
-    };
-    if compact.len() != len {
-        return false;
-    }
-    let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
-    let mut rem: u32 = 0;
-    for c in rearranged.chars() {
-        let v = match c.to_digit(36) {
-            Some(v) => v,
-            None => return false,
-        };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
-    }
-    rem == 1
-}
-
-fn class(c: char) -> u8 {
-    if c.is_ascii_lowercase() {
-        0
-    } else if c.is_ascii_uppercase() {
-        1
-    } else if c.is_ascii_digit() {
-        2
+fn confirm(rule: &Rule, text: &str, context: &str, s: usize, e: usize) -> bool {
+    let near = &text[floor_char(text, s.saturating_sub(CONTEXT))..s];
+    // Near the start of the value, the name it is stored under reads as the text before it.
+    let joined;
+    let before = if s < CONTEXT && !context.is_empty() {
+        let room = CONTEXT - near.len();
+        let tail = &context[floor_char(context, context.len().saturating_sub(room))..];
+        joined = format!("{tail}{near}");
+        joined.as_str()
     } else {
-        3
-    }
+        near
+    };
+    let after = &text[e..ceil_char(text, (e + CONTEXT).min(text.len()))];
+    let span = &text[s..e];
+    rule.validators.iter().all(|v| v(span, before, after))
+        && (rule.keywords.is_empty()
+            || has_keyword(text.as_bytes(), s, e, &rule.keywords)
+            || (s < KEYWORD_WINDOW && has_keyword(context.as_bytes(), context.len(), context.len(), &rule.keywords)))
 }
 
-/// Machine-generated rather than written by a person: long enough, letters and digits
-/// mixed, frequent character-class changes, and many distinct characters.
-pub fn looks_random(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
-    if n < 12 {
-        return false;
+fn merge(mut found: Vec<Finding>) -> Vec<Finding> {
+    if found.len() < 2 {
+        return found;
     }
-    let has_letter = chars.iter().any(char::is_ascii_alphabetic);
-    let has_digit = chars.iter().any(char::is_ascii_digit);
-    let changes = chars.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
-    let distinct = chars.iter().collect::<HashSet<_>>().len();
-    let mixed_case = chars.iter().any(char::is_ascii_uppercase) && chars.iter().any(char::is_ascii_lowercase);
-    has_letter && (has_digit || mixed_case) && changes * 5 >= n && distinct * 2 >= n.min(20)
-}
-
-fn looks_credential(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    let placeholder = s.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '•'))
-        || l.starts_with('[')
-        || l.starts_with('<')
-        || l.starts_with("{{")
-        || l.starts_with("${")
-        || l.starts_with("%(")
-        || matches!(l.as_str(), "null" | "none" | "nil" | "true" | "false" | "undefined" | "redacted");
-    if placeholder {
-        return false;
-    }
-    // A word in prose ("required", "click") is not a credential; a credential has a digit,
-    // a symbol or mixed case.
-    s.chars().any(|c| c.is_ascii_digit())
-        || s.chars().any(|c| !c.is_alphanumeric())
-        || (s.chars().any(|c| c.is_uppercase())
-            && s.chars().skip(1).any(|c| c.is_uppercase())
-            && s.chars().any(|c| c.is_lowercase()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn detectors() -> Detectors {
-        Detectors::builtin().expect("built-in rules compile")
-    }
-
-    /// noseyparker-style self-test: every rule finds each of its examples and none of its
-    /// negative examples (run alone and through the combined set).
-    #[test]
-    fn every_rule_matches_its_examples_and_none_of_its_negative_examples() {
-        let d = detectors();
-        let mut problems = Vec::new();
-        for (i, rule) in d.rules().iter().enumerate() {
-            if rule.spec.examples.is_empty() {
-                problems.push(format!("{}: no examples", rule.spec.id));
-            }
-            for ex in &rule.spec.examples {
-                let mut f = Vec::new();
-                d.find_rule(i, ex, &mut f);
-                if f.is_empty() {
-                    problems.push(format!("{}: misses example {ex:?}", rule.spec.id));
-                }
-                if d.redact(ex, |_| {}).is_none() {
-                    problems.push(format!("{}: combined set misses example {ex:?}", rule.spec.id));
-                }
-            }
-            for ex in &rule.spec.negative_examples {
-                let mut f = Vec::new();
-                d.find_rule(i, ex, &mut f);
-                if !f.is_empty() {
-                    problems.push(format!("{}: matches negative example {ex:?}", rule.spec.id));
-                }
-            }
-        }
-        assert!(problems.is_empty(), "rule self-test failures:\n{}", problems.join("\n"));
-    }
-
-    #[test]
-    fn rules_cover_what_the_default_policy_promises() {
-        let ids: HashSet<String> = detectors().rules().iter().map(|r| r.spec.id.clone()).collect();
-        for id in [
-            "aws.access_key_id",
-            "aws.secret_access_key",
-            "gcp.api_key",
-            "azure.storage_key",
-            "github.token",
-            "gitlab.token",
-            "openai.api_key",
-            "anthropic.api_key",
-            "stripe.key",
-            "slack.token",
-            "slack.webhook",
-            "private_key.block",
-            "jwt",
-            "http.authorization",
-            "url.credentials",
-            "pii.email",
-            "pii.card_number",
-            "pii.ssn",
-            "pii.iban",
-            "pii.ipv4",
-            "pii.ipv6",
-            "pii.phone.international",
-        ] {
-            assert!(ids.contains(id), "missing rule {id}");
+    // Earliest first; at the same start the longest wins.
+    found.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        match merged.last_mut() {
+            Some(last) if f.start < last.end => last.end = last.end.max(f.end),
+            _ => merged.push(f),
         }
     }
-
-    #[test]
-    fn redaction_keeps_surrounding_text_and_only_the_secret_part_of_a_url() {
-        let d = detectors();
-        let out = d.redact("mail alice@example.com re order 42", |_| {}).unwrap();
-        assert_eq!(out, "mail [REDACTED:EMAIL] re order 42");
-        let out = d.redact("db at postgres://app:S3cr3tPa55@db.internal:5432/prod", |_| {}).unwrap();
-        assert_eq!(out, "db at postgres://app:[REDACTED:PASSWORD]@db.internal:5432/prod");
-        assert!(d.redact("nothing to see here, version 1.2.3", |_| {}).is_none());
-    }
-
-    #[test]
-    fn validators() {
-        assert!(is_card_number("4111111111111111"));
-        assert!(is_card_number("4111-1111-1111-1111"));
-        assert!(!is_card_number("4111-1111 1111-1111"));
-        assert!(!is_card_number("4111111111111112"));
-        assert!(!is_card_number("1234567812345670")); // Luhn-valid, no brand
-        assert!(is_iban("GB82WEST12345698765432"));
-        assert!(!is_iban("GB82WEST12345698765433"));
-        assert!(is_ssn("123-45-6789") && !is_ssn("666-45-6789") && !is_ssn("900-45-6789"));
-        assert!(looks_random("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
-        assert!(!looks_random("engineering-2024"));
-        assert!(!looks_random("123456789012"));
-    }
-
-    #[test]
-    fn bad_rules_are_rejected_with_the_rule_id() {
-        let bad = r#"[[rule]]
-id = "x.bad"
-name = "bad"
-category = "secret"
-label = "X"
-pattern = '(unclosed'
-"#;
-        let e = Detectors::from_toml(bad, &HashSet::new()).unwrap_err().to_string();
-        assert!(e.contains("x.bad"), "{e}");
-        let unknown = bad.replace("'(unclosed'", "'x'\nvalidators = [\"nope\"]");
-        assert!(Detectors::from_toml(&unknown, &HashSet::new()).is_err());
-    }
+    merged
 }
