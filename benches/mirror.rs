@@ -46,7 +46,7 @@ fn image(key: usize, version: usize, token: usize, rng: &mut Rng) -> Item {
         ("name".to_string(), s(format!("User {key}"))),
         ("email".to_string(), s(format!("user{key}@example.com"))),
         ("plan".to_string(), s(["free", "pro", "team"][version % 3])),
-        ("bio".to_string(), s(format!("Profile version {version}; card 4111 1111 1111 1111 on file"))),
+        ("bio".to_string(), s(format!("Profile version {version}; card 4929 1308 7752 6389 on file"))),
         ("login_count".to_string(), AttributeValue::N(version.to_string())),
         ("session_token".to_string(), s(format!("tok-{token}-{}", rng.chars(24, "abcdef0123456789")))),
         ("debug_log".to_string(), s(format!("request {token} from 10.0.{}.{}", token % 250, key % 250))),

@@ -26,7 +26,7 @@ ITEMS = [
      "plan": S("pro"), "login_count": N("42"), "tags": {"SS": ["beta", "admin"]},
      "profile": {"M": {"city": S("Berlin"), "phone": S("+49 30 12345678")}}},
     {"pk": S("TICKET#5521"), "sk": S("META"), "subject": S("Charged twice for order ORD-2026-000123"),
-     "body": S("My card 4111 1111 1111 1111 was charged twice. Email me at bob.smith@example.org."),
+     "body": S("My card 4929 1308 7752 6389 was charged twice. Email me at bob.smith@example.org."),
      "status": S("open"), "amount": N("149.99"), "request_id": S("7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c47")},
     {"pk": S("LOG#web-1"), "sk": S("2026-11-25T09:00:00Z"), "level": S("ERROR"),
      "message": S("GET /api/v1/orders 500 Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEwMDEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"),
@@ -97,7 +97,7 @@ def main() -> int:
                     if n.startswith("_shadow_"):
                         continue
                     print(f"{n:<{width}} {show((src or {}).get(n)):<64} {show((sh or {}).get(n))}")
-            planted = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4111 1111 1111 1111", "bob.smith@example.org", "S3cr3tPa55w0rd",
+            planted = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4929 1308 7752 6389", "bob.smith@example.org", "S3cr3tPa55w0rd",
                        "alice.jones@example.com", "eyJhbGciOiJIUzI1NiJ9", "8f14e45fceea167a5a36dedd4bea2543"]
             dump = json.dumps(list(shadow.values()))
             leaked = [p for p in planted if p in dump]

@@ -68,5 +68,5 @@ fn blind_corpus_meets_its_floors() {
 
 // The targets are recall 0.99 and at most 2% altered; these floors are what the
 // engine holds today (they only ever move up).
-const BLIND_RECALL: f64 = 0.875;
-const BLIND_ALTERED: f64 = 0.031;
+const BLIND_RECALL: f64 = 0.985;
+const BLIND_ALTERED: f64 = 0.005;

@@ -31,7 +31,7 @@ fn key(k: usize) -> Item {
 fn image(k: usize, version: u64, rng: &mut Rng) -> Item {
     let mut i = key(k);
     i.insert("v".into(), AttributeValue::N(version.to_string()));
-    i.insert("note".into(), s(format!("v{version}: mail u{k}@example.com, card 4111 1111 1111 1111")));
+    i.insert("note".into(), s(format!("v{version}: mail u{k}@example.com, card 4929 1308 7752 6389")));
     i.insert("session_token".into(), s(rng.chars(16, "abcdef0123456789")));
     if rng.below(2) == 0 {
         i.insert("tags".into(), AttributeValue::Ss(vec!["a".into(), format!("u{k}@example.com")]));

@@ -16,10 +16,10 @@ const CANARIES: &[&str] = &[
     "AKIAZ7QWERTY2UIOP3AS",
     "sk_live_9f8e7d6c5b4a3f2e1d0c9b8a",
     "canary.person@example.org",
-    "4111 1111 1111 1111",
+    "4929 1308 7752 6389",
     "536-22-8714",
     "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
-    "GB82 WEST 1234 5698 7654 32",
+    "GB17 WEST 2323 3211 3250 72",
 ];
 
 fn text() -> impl Strategy<Value = String> {
@@ -44,7 +44,7 @@ fn number() -> impl Strategy<Value = String> {
         "-?[1-9][0-9]{0,37}",
         "-?[0-9]{1,10}\\.[0-9]{1,10}",
         "[1-9][0-9]{0,5}[eE][+-]?[0-9]{1,2}",
-        Just("4111111111111111".to_string()),
+        Just("4929130877526389".to_string()),
     ]
 }
 

@@ -44,10 +44,10 @@ FIGURES: dict[str, object] = {}
 # Planted in the model's items where the default policy removes them (by attribute name or by
 # a detector in free text); none may reach the shadow table.
 EMAILS = ["alice.jones@example.com", "bob.smith@example.org"]
-CARDS = ["4111 1111 1111 1111", "5500 0000 0000 0004"]
+CARDS = ["4929 1308 7752 6389", "5413 7730 2951 8802"]
 STRIPE = ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_51HxYz2eZvKYlo2C9wQeRtY7uI8oP0aSdF"]
 GITHUB = "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"
-PLANTED = EMAILS + CARDS + STRIPE + [GITHUB, "123-45-6789", "S3cr3tPa55w0rd"]
+PLANTED = EMAILS + CARDS + STRIPE + [GITHUB, "536-22-8714", "S3cr3tPa55w0rd"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -165,7 +165,7 @@ def random_item(rng: random.Random, pk: str, version: int) -> dict:
     if rng.random() < 0.5:
         item["session_token"] = S(uuid.uuid4().hex)
     if rng.random() < 0.5:
-        item["notes"] = S(f"card {rng.choice(CARDS)} charged twice; SSN 123-45-6789; push {GITHUB}")
+        item["notes"] = S(f"card {rng.choice(CARDS)} charged twice; SSN 536-22-8714; push {GITHUB}")
     if rng.random() < 0.4:
         item["tags"] = {"SS": rng.sample(["a", "b", "beta", "admin", "x"], rng.randint(1, 3))}
     if rng.random() < 0.4:
@@ -440,9 +440,11 @@ def test_poison_record_fails_alone(aws, endpoint, tmp_path):
     ddb, streams = aws
     source, shadow, arn = new_tables(ddb)
     ddb.put_item(TableName=source, Item={"pk": S("A"), "sk": S("1"), "note": S("fine"), "api_key": S(STRIPE[0])})
-    # A real item DynamoDB accepts (about 200 KB) that grows past 400 KB when its URL
-    # credentials are redacted: it can never be shadowed.
-    ddb.put_item(TableName=source, Item={"pk": S("B"), "sk": S("1"), "log": S("https://a:b@h/ " * 14000)})
+    # A real item DynamoDB accepts (368 KB) that grows past 400 KB when its URL credentials
+    # are redacted: it can never be shadowed. (One credential every 92 bytes: denser text
+    # would exceed the matcher's work budget and be redacted whole instead.)
+    log = "https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " * 4000
+    ddb.put_item(TableName=source, Item={"pk": S("B"), "sk": S("1"), "log": S(log)})
     ddb.put_item(TableName=source, Item={"pk": S("C"), "sk": S("1"), "note": S(f"mail {EMAILS[0]}")})
     ddb.update_item(TableName=source, Key={"pk": S("B"), "sk": S("1")}, UpdateExpression="SET n = :n",
                     ExpressionAttributeValues={":n": N("1")})

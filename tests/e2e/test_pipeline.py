@@ -24,7 +24,7 @@ S = lambda s: {"S": s}  # noqa: E731
 N = lambda n: {"N": n}  # noqa: E731
 
 USER_SECRETS = ["sk_live_9a8b7c6d5e4f3g2h1i0jKLMN", "alice.jones@example.com", "+44 20 7946 0958", "tok-2f9d8a7c6b5e4d3c2b1a"]
-TICKET_SECRETS = ["4111 1111 1111 1111", "bob@example.org", "123-45-6789"]
+TICKET_SECRETS = ["4929 1308 7752 6389", "bob@example.org", "536-22-8714"]
 LOG_SECRETS = ["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", "S3cr3tPa55"]
 
 

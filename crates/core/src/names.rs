@@ -177,6 +177,82 @@ impl NameRules {
     }
 }
 
+/// What a sensitive name says its value is: the kinds text rules are written for
+/// (`{names:secret}` and the others in a rule's pattern, see `rules/README.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Secret,
+    Pii,
+    /// A person's name.
+    Person,
+    /// A postal address (person category, an address phrase).
+    Address,
+}
+
+impl NameKind {
+    pub const ALL: [NameKind; 4] = [NameKind::Secret, NameKind::Pii, NameKind::Person, NameKind::Address];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            NameKind::Secret => "secret",
+            NameKind::Pii => "pii",
+            NameKind::Person => "person",
+            NameKind::Address => "address",
+        }
+    }
+
+    pub fn of(phrase: &str, category: Category) -> NameKind {
+        match category {
+            Category::Secret => NameKind::Secret,
+            Category::Pii => NameKind::Pii,
+            Category::Person if is_address_phrase(phrase) => NameKind::Address,
+            Category::Person => NameKind::Person,
+        }
+    }
+}
+
+/// A phrase naming a postal address or part of one (`billing address`, `street`, `anschrift`).
+pub fn is_address_phrase(phrase: &str) -> bool {
+    const ROOTS: &[&str] =
+        &["address", "street", "strasse", "straße", "anschrift", "hausnummer", "house number", "adresse", "postal"];
+    ROOTS.iter().any(|r| phrase.contains(r))
+}
+
+impl NameRules {
+    /// Literals for finding names of one kind inside text: of each phrase, its longest ASCII
+    /// word of three or more letters (every name that ends with the phrase contains it, in any
+    /// naming style), and the compact endings; none that contains another.
+    pub fn anchor_words(&self, kind: NameKind) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
+        let ascii_word = |w: &str| w.len() >= 3 && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        for (phrase, category) in &self.listed {
+            if NameKind::of(phrase, *category) != kind {
+                continue;
+            }
+            let best = phrase.split(' ').filter(|w| ascii_word(w)).max_by_key(|w| w.len());
+            let word = best.map(str::to_string).or_else(|| {
+                // Non-ASCII words (`contraseña`): their longest ASCII run of four or more.
+                phrase
+                    .split(|c: char| !c.is_ascii_lowercase() && !c.is_ascii_digit())
+                    .filter(|w| w.len() >= 4)
+                    .max_by_key(|w| w.len())
+                    .map(str::to_string)
+            });
+            words.extend(word);
+        }
+        for (ending, phrase, category) in &self.compact {
+            if NameKind::of(phrase, *category) == kind && ascii_word(ending) {
+                words.push(ending.clone());
+            }
+        }
+        words.sort();
+        words.dedup();
+        let all = words.clone();
+        words.retain(|w| !all.iter().any(|o| o != w && w.contains(o.as_str())));
+        words
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,7 +70,7 @@ fn at_least_two_hundred_secret_formats_across_the_families() {
     for family in ["cloud", "devtools", "observability", "comms", "payments", "saas", "ai", "keys", "generic"] {
         assert!(by_family.get(family).copied().unwrap_or(0) >= 5, "family {family}: {by_family:?}");
     }
-    assert_eq!(BUILTIN_RULE_FILES.len(), 12);
+    assert_eq!(BUILTIN_RULE_FILES.len(), 13);
 }
 
 #[test]

@@ -30,7 +30,7 @@ use regex_automata::Input;
 
 pub use compile::{is_run_byte, MAX_MATCH, MAX_MATCH_KEYS};
 pub use spec::{builtin_specs, parse_rules, RuleSpec, BUILTIN_RULE_FILES};
-pub use validators::common::{is_card_number, is_random as looks_random, luhn};
+pub use validators::common::{is_card_number, is_random as looks_random, is_test_card, luhn};
 use validators::{ValidatorFn, CONTEXT};
 
 pub use crate::Category;
@@ -130,11 +130,16 @@ impl Work {
     }
 }
 
+/// For one prefilter literal: the rules anchored on it and, when it is case-sensitive, its
+/// exact bytes.
+type LiteralOwners = (Vec<u32>, Option<Vec<u8>>);
+
 struct Inner {
     rules: Vec<Rule>,
-    /// Case-insensitive and case-sensitive literal automata, each with, per pattern, the
-    /// rules that use that literal.
-    automata: Vec<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Every rule's literals in one automaton (matching ASCII case-insensitively, one pass),
+    /// with, per pattern, the rules that use it and, for a case-sensitive literal, the exact
+    /// bytes a hit must have.
+    literals: Option<(AhoCorasick, Vec<LiteralOwners>)>,
     /// Rules anchored on numeric runs: (rule, fewest digits).
     digit_rules: Vec<(u32, usize)>,
     /// Rules anchored on literals that also need a numeric run of this many digits somewhere.
@@ -272,21 +277,28 @@ impl Detectors {
             }
             rules.push(rule);
         }
-        let mut automata = Vec::new();
+        let mut patterns = Vec::new();
+        let mut owners = Vec::new();
         for (mode, list) in lits.into_iter().enumerate() {
-            if list.is_empty() {
-                continue;
+            for (lit, rules) in list {
+                owners.push((rules, (mode == 0).then(|| lit.clone())));
+                patterns.push(lit);
             }
-            let (patterns, owners): (Vec<Vec<u8>>, Vec<Vec<u32>>) = list.into_iter().unzip();
+        }
+        let literals = if patterns.is_empty() {
+            None
+        } else {
+            // A DFA: one table lookup per byte however many literals (a few thousand).
             let ac = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(mode == 1)
+                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(&patterns)
                 .map_err(|e| RulesError::Pattern { id: "(prefilter)".into(), reason: e.to_string() })?;
-            automata.push((ac, owners));
-        }
+            Some((ac, owners))
+        };
         let needs_runs = !digit_rules.is_empty() || !digit_gates.is_empty();
-        Ok(Detectors(Arc::new(Inner { rules, automata, digit_rules, digit_gates, unanchored, needs_runs })))
+        Ok(Detectors(Arc::new(Inner { rules, literals, digit_rules, digit_gates, unanchored, needs_runs })))
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -322,10 +334,14 @@ impl Detectors {
         let budget = BUDGET_PER_BYTE * n as u64 + BUDGET_BASE;
         // 1. Anchors: literal hits, bucketed by rule (hits arrive in order of their end).
         let mut hits: Vec<(u32, u32, u32)> = Vec::new();
-        for (ac, owners) in &inner.automata {
+        if let Some((ac, owners)) = &inner.literals {
             work.scanned += n as u64;
             for m in ac.find_overlapping_iter(bytes) {
-                for &r in &owners[m.pattern().as_usize()] {
+                let (rules, exact) = &owners[m.pattern().as_usize()];
+                if exact.as_ref().is_some_and(|e| bytes[m.start()..m.end()] != e[..]) {
+                    continue;
+                }
+                for &r in rules {
                     if only.is_none_or(|o| o == r as usize) {
                         hits.push((r, m.start() as u32, m.end() as u32));
                     }

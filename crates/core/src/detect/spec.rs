@@ -21,6 +21,7 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("pii.toml", include_str!("../../../../rules/pii.toml")),
     ("national_ids.toml", include_str!("../../../../rules/national_ids.toml")),
     ("person.toml", include_str!("../../../../rules/person.toml")),
+    ("named.toml", include_str!("../../../../rules/named.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -74,17 +75,39 @@ fn custom_family() -> String {
 }
 
 impl RuleSpec {
-    /// Literals are matched ignoring ASCII case for `(?i)` patterns and for rules with
-    /// context keywords.
+    /// Literals are matched ignoring ASCII case for `(?i)` patterns (or with a `(?i:...)`
+    /// group) and for rules with context keywords.
     pub fn case_insensitive(&self) -> bool {
-        self.pattern.starts_with("(?i)") || !self.keywords.is_empty()
+        self.pattern.starts_with("(?i)") || self.pattern.contains("(?i:") || !self.keywords.is_empty()
     }
 }
 
 /// Parses one rules file.
 pub fn parse_rules(text: &str) -> Result<Vec<RuleSpec>, RulesError> {
     let file: RulesFile = toml::from_str(text).map_err(|e| RulesError::Parse(e.message().to_string()))?;
-    Ok(file.rule)
+    let mut rules = file.rule;
+    rules.iter_mut().for_each(expand_names);
+    Ok(rules)
+}
+
+/// `{names:secret}` (and `pii`, `person`, `address`) in a pattern becomes an alternation of
+/// the attribute-name dictionary's anchor words for that kind, and in a prefilter the words
+/// themselves: text rules find the names attribute rules drop, from one list.
+fn expand_names(spec: &mut RuleSpec) {
+    if !spec.pattern.contains("{names:") && !spec.prefilter.iter().any(|p| p.starts_with("{names:")) {
+        return;
+    }
+    let names = crate::names::NameRules::builtin();
+    for kind in crate::names::NameKind::ALL {
+        let tag = format!("{{names:{}}}", kind.tag());
+        let words = names.anchor_words(kind);
+        if spec.pattern.contains(&tag) {
+            spec.pattern = spec.pattern.replace(&tag, &format!("(?:{})", words.join("|")));
+        }
+        if let Some(i) = spec.prefilter.iter().position(|p| *p == tag) {
+            spec.prefilter.splice(i..=i, words);
+        }
+    }
 }
 
 /// Every built-in rule, parsed once per process.

@@ -72,8 +72,51 @@ pub fn is_card_number(s: &str) -> bool {
     }
 }
 
-pub fn card(span: &str, _before: &str, _after: &str) -> bool {
-    is_card_number(span)
+/// A payment card number: Luhn, a brand prefix for the length, consistent grouping; not a
+/// card brand's or payment provider's published test number (a test fixture, public, never
+/// issued); not glued to letters (`DE51 4807 ...` is an IBAN's tail).
+pub fn card(span: &str, before: &str, _after: &str) -> bool {
+    is_card_number(span) && !is_test_card(span) && !before.ends_with(|c: char| c.is_ascii_alphabetic())
+}
+
+/// Test card numbers published by card brands and payment providers for integration tests
+/// (Stripe, Braintree, Adyen, PayPal, Visa and Mastercard developer documentation).
+pub fn is_test_card(s: &str) -> bool {
+    const TEST: &[&str] = &[
+        "4242424242424242",
+        "4000056655665556",
+        "4111111111111111",
+        "4012888888881881",
+        "4222222222222",
+        "4000000000000002",
+        "4000000000009995",
+        "4000002500003155",
+        "4000000000000077",
+        "4000000000003220",
+        "5555555555554444",
+        "2223003122003222",
+        "5200828282828210",
+        "5105105105105100",
+        "5454545454545454",
+        "5500000000000004",
+        "2221000000000009",
+        "378282246310005",
+        "371449635398431",
+        "378734493671000",
+        "6011111111111117",
+        "6011000990139424",
+        "6011000000000004",
+        "3056930009020004",
+        "36227206271667",
+        "30569309025904",
+        "38520000023237",
+        "3566002020360505",
+        "3530111333300000",
+        "6200000000000005",
+        "6250941006528599",
+    ];
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    TEST.contains(&d.as_str())
 }
 
 pub fn is_ssn(s: &str) -> bool {
@@ -86,7 +129,8 @@ pub fn is_ssn(s: &str) -> bool {
     let serial = d[5..].iter().fold(0u32, |a, &x| a * 10 + x as u32);
     // 078-05-1120 (printed on a wallet insert in 1938) and 219-09-9999 (an SSA
     // advertisement) are the numbers documentation uses; the SSA voided both.
-    let example = matches!((area, group, serial), (78, 5, 1120) | (219, 9, 9999));
+    // 123-45-6789 is the placeholder every form and tutorial shows.
+    let example = matches!((area, group, serial), (78, 5, 1120) | (219, 9, 9999) | (123, 45, 6789));
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !example
 }
 
@@ -189,8 +233,25 @@ pub fn is_iban(s: &str) -> bool {
     rem == 1
 }
 
+/// An IBAN (length for its country, mod 97), not one of the examples the standards and banks
+/// publish (ECBS, the SEPA rulebooks, Wikipedia use the same few).
 pub fn iban(span: &str, _before: &str, _after: &str) -> bool {
-    is_iban(span)
+    const EXAMPLES: &[&str] = &[
+        "DE89370400440532013000",
+        "GB82WEST12345698765432",
+        "GB29NWBK60161331926819",
+        "GB33BUKB20201555555555",
+        "FR1420041010050500013M02606",
+        "FR7630006000011234567890189",
+        "NL91ABNA0417164300",
+        "ES9121000418450200051332",
+        "IT60X0542811101000000123456",
+        "BE68539007547034",
+        "CH9300762011623852957",
+        "AT611904300234573201",
+    ];
+    let compact: String = span.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    is_iban(span) && !EXAMPLES.contains(&compact.as_str())
 }
 
 pub fn ipv4(span: &str, before: &str, after: &str) -> bool {
@@ -323,7 +384,9 @@ mod tests {
         assert!(!is_card_number("1234567812345670")); // Luhn-valid, no brand
         assert!(is_iban("GB82WEST12345698765432"));
         assert!(!is_iban("GB82WEST12345698765433"));
-        assert!(is_ssn("123-45-6789") && !is_ssn("666-45-6789") && !is_ssn("900-45-6789"));
+        assert!(is_ssn("536-22-8714") && !is_ssn("666-45-6789") && !is_ssn("900-45-6789") && !is_ssn("123-45-6789"));
+        assert!(card("4929 1308 7752 6389", "card ", "") && !card("4242 4242 4242 4242", "card ", ""));
+        assert!(!card("51 4807 2748 0233 6543 2", "Note: DE", " failed"));
         assert!(is_random("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
         assert!(!is_random("engineering-2024"));
         assert!(!is_random("123456789012"));

@@ -154,6 +154,22 @@ pub fn github_crc32(span: &str, _before: &str, _after: &str) -> bool {
     base62_crc32_tail(span)
 }
 
+/// An `npm_` token whose checksum is not checked, next to the word npm (`NPM_TOKEN=`, "a valid
+/// npm token"): the format without the checksum is distinctive only with its name.
+pub fn npm_named(span: &str, before: &str, after: &str) -> bool {
+    let body = span.as_bytes().get(4..).unwrap_or_default();
+    let random = body.iter().any(u8::is_ascii_digit)
+        && body.iter().any(u8::is_ascii_uppercase)
+        && body.iter().any(u8::is_ascii_lowercase);
+    if !random {
+        return false;
+    }
+    let near = |t: &str| {
+        t.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "npm" || w == "npmrc")
+    };
+    near(before) || near(after)
+}
+
 /// npm `npm_` tokens: the same layout and checksum as GitHub's.
 pub fn npm_crc32(span: &str, _before: &str, _after: &str) -> bool {
     base62_crc32_tail(span)

@@ -47,6 +47,14 @@ pub fn generic_secret(span: &str, before: &str, after: &str) -> bool {
     secret_value(v, after, if strong { Policy::Strong } else { Policy::Weak })
 }
 
+/// A credential named in prose and its value (`the Cloudflare API token is set to ...`, `Is
+/// ... a valid Twilio auth token?`): the prose names it, so UUIDs and hex keys count, but not
+/// words, versions, dates, paths or links.
+pub fn prose_credential(span: &str, _before: &str, after: &str) -> bool {
+    let v = strip_quotes(span).trim_end_matches(['.', ',', ';', '!', '?', ')', ':']);
+    !is_url(v) && !is_email(v) && !is_path(v) && !is_file_name(v) && secret_value(v, after, Policy::Strong)
+}
+
 /// Gate for an environment variable whose name ends in `_KEY` (`STRIPE_KEY=`, `APP_KEY=`,
 /// `ENCRYPTION_KEY:`): in `.env` files and container environments such names hold keys, so
 /// the name counts as explicit unless it says otherwise (`PUBLIC_KEY`, `CACHE_KEY`, `S3_KEY`).
@@ -180,7 +188,12 @@ pub fn password_value(span: &str, before: &str, after: &str) -> bool {
     if !(3..=256).contains(&n) {
         return false;
     }
-    if is_masked(v) || is_placeholder(v) || is_reference(v, after) || is_literal_keyword(v) {
+    if is_masked(v)
+        || is_placeholder(v)
+        || is_reference(v, after)
+        || is_literal_keyword(v)
+        || is_type_annotation(v, after)
+    {
         return false;
     }
     let l = v.to_ascii_lowercase();
@@ -210,11 +223,53 @@ pub fn password_value(span: &str, before: &str, after: &str) -> bool {
             || after.trim_start_matches([' ', '\t']).starts_with(['\n', '\r', '#']);
         return quoted || ends_here;
     }
-    if !quoted && is_code_identifier(v) {
+    // `harbor-dragon-nebula16`: a passphrase of joined words. Kebab case is not a variable
+    // in code; a kebab name that says what it points at (`db-password-secret`) is a reference.
+    let parts: Vec<&str> = v.split('-').collect();
+    let passphrase = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && !name_words(v).iter().any(|w| REFERENCE_WORDS.contains(&w.as_str()));
+    if !quoted && !passphrase && is_code_identifier(v) {
         return false;
     }
     true
 }
+
+/// `password: Optional[str] = None`, `token: string;`, `password: SecretStr`: a declared type.
+fn is_type_annotation(v: &str, after: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "str",
+        "string",
+        "String",
+        "bytes",
+        "int",
+        "bool",
+        "boolean",
+        "Optional",
+        "Union",
+        "SecretStr",
+        "SecretBytes",
+        "Secret",
+        "Option",
+        "&str",
+        "char",
+        "number",
+        "unknown",
+        "any",
+        "Text",
+        "CharField",
+        "List",
+        "list",
+        "Dict",
+    ];
+    let head = v.split(['[', '<', '(', '|', ' ']).next().unwrap_or(v);
+    TYPES.contains(&head)
+        && (v.len() > head.len() || after.trim_start().starts_with(['=', ';', ',', ')']) || after.trim().is_empty())
+}
+
+/// Words that make a kebab-case value the name of where a password lives, not the password.
+const REFERENCE_WORDS: &[&str] =
+    &["password", "passwd", "pass", "secret", "secrets", "key", "token", "cred", "creds", "credentials", "ref", "name"];
 
 /// A password in prose ("my password is ...", "Passwort ist ..."): as `password_value`, and
 /// not a plain word, since "the password is correct" and "mot de passe oublié" are prose.
@@ -224,6 +279,21 @@ pub fn password_prose(span: &str, before: &str, after: &str) -> bool {
         return false;
     }
     password_value(span, before, after)
+}
+
+/// A password written without a name that says so (`pass M0ns00n999!`, `login ops / ...`):
+/// as `password_prose`, and mixing letters with digits or symbols, never a date or a version.
+pub fn password_mixed(span: &str, before: &str, after: &str) -> bool {
+    let v = strip_quotes(span).trim_end_matches(['.', ',', ';', ')']);
+    let letter = v.bytes().any(|b| b.is_ascii_alphabetic());
+    let other = v.bytes().any(|b| !b.is_ascii_alphabetic());
+    letter
+        && other
+        && !is_datetime(v)
+        && !is_version(v)
+        && !is_url(v)
+        && !is_path(v)
+        && password_prose(span, before, after)
 }
 
 /// The password part of URL userinfo (`scheme://user:PASSWORD@host`). `before` ends with
@@ -244,6 +314,11 @@ pub fn url_password(span: &str, before: &str, after: &str) -> bool {
     // `http://host.example.com:8080@...` is a host and port, not userinfo.
     let user = before.rsplit("://").next().unwrap_or("").trim_end_matches(':');
     if v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 5 && (user.contains('.') || user == "localhost") {
+        return false;
+    }
+    // `https://host:8080?next=a@b`: a port and a query, not a password with a `?` in it.
+    let head = v.split(['?', '#']).next().unwrap_or(v);
+    if head.len() < v.len() && !head.is_empty() && head.len() <= 5 && head.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
     !after.is_empty() || before.contains("://")
@@ -328,14 +403,14 @@ pub fn k8s_secret_values(span: &str, _before: &str, _after: &str) -> bool {
 
 /// The keyword is a field of a colon-separated identifier, not a name being assigned:
 /// `arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/db-x2cfgA` names a secret.
-fn inside_identifier(before: &str) -> bool {
+pub(super) fn inside_identifier(before: &str) -> bool {
     let token = before
         .rsplit(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ',' | '(' | '['))
         .next()
         .unwrap_or("");
     let l = token.to_ascii_lowercase();
     // `${SECRET_KEY:?missing}`: a shell default or error, naming the variable, not setting it.
-    let expansion = before.ends_with("${") || before.ends_with("$(");
+    let expansion = before.ends_with("${") || before.ends_with("$(") || token.contains("${") || token.contains("$(");
     expansion || l.starts_with("arn:") || l.starts_with("urn:") || l.starts_with("crn:") || l.starts_with("ocid1.")
 }
 
@@ -622,6 +697,9 @@ const DENY_NAME_WORDS: &[&str] = &[
 /// Prefixes that make a `*_key`, `*_pass` or `*_pw` name a credential.
 const STRONG_PREFIXES: &[&str] = &[
     "api",
+    "default",
+    "initial",
+    "temp",
     "access",
     "secret",
     "private",
@@ -782,7 +860,7 @@ fn strong_name(words: &[String]) -> bool {
 // Harmless shapes
 // ------------------------------------------------------------------------------------------
 
-fn strip_quotes(s: &str) -> &str {
+pub(super) fn strip_quotes(s: &str) -> &str {
     let s = s.trim();
     let s = s.strip_suffix("\\").unwrap_or(s);
     s.trim_matches(|c| matches!(c, '"' | '\'' | '`'))
@@ -792,7 +870,7 @@ fn strip_quotes(s: &str) -> &str {
 /// after does not start with one (`"api_key": "API-Schlüssel"` cut at the `ü`, `"password":
 /// "Mot de passe"` cut at the space). The whole quoted value is judged by the rule for quoted
 /// values, if any; a prefix is never a finding of its own.
-fn truncated_quoted(span: &str, before: &str, after: &str) -> bool {
+pub(super) fn truncated_quoted(span: &str, before: &str, after: &str) -> bool {
     let opened = span.starts_with(['"', '\'', '`']) || before.ends_with(['"', '\'', '`']);
     let closed = span.len() > 1 && span.ends_with(['"', '\'', '`'])
         || after.is_empty()
@@ -806,7 +884,7 @@ fn ends_with_quote(before: &str) -> bool {
 
 /// Already masked or redacted: `***`, `xxxx`, `••••`, `[FILTERED]`, `(sensitive value)`,
 /// `<hidden>`, `REDACTED`, a partly masked key (`sk-...abcd`, `****1234`).
-fn is_masked(v: &str) -> bool {
+pub(super) fn is_masked(v: &str) -> bool {
     if v.is_empty() {
         return true;
     }
@@ -878,7 +956,7 @@ const MASK_WORDS: &[&str] = &[
 ];
 
 /// Documentation values and placeholders.
-fn is_placeholder(v: &str) -> bool {
+pub(super) fn is_placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     let bare: String = l.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     if PLACEHOLDERS.contains(&bare.as_str()) || PLACEHOLDERS.contains(&l.as_str()) {
@@ -1570,7 +1648,7 @@ const PUBLIC_SECRET_KEYS: &[&str] =
 
 /// References to where a secret lives, and templates: `${VAR}`, `$VAR`, `{{ x }}`, `%(x)s`,
 /// `os.environ[...]`, `process.env.X`, `!Ref X`, `ENC[...]`, `vault:...`, `arn:aws:...`.
-fn is_reference(v: &str, after: &str) -> bool {
+pub(super) fn is_reference(v: &str, after: &str) -> bool {
     // `${VAR}`, `$(cmd)`, `$VAR`, `{{ x }}`, `{% x %}`, `{name}`, `<your-key>`, `!Ref X`,
     // `!vault`, `*default_password`, `&anchor`, `@Value`: a reference or template. A random
     // value that merely starts with one of these characters (Django keys do) is not.
@@ -1842,14 +1920,14 @@ fn is_datetime(v: &str) -> bool {
         || (b.len() >= 5 && d(0) && d(1) && b[2] == b':' && d(3) && d(4))
 }
 
-fn is_url(v: &str) -> bool {
+pub(super) fn is_url(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     l.find("://").is_some_and(|i| {
         i > 0 && l[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'.' || b == b'-')
     }) || l.starts_with("www.")
 }
 
-fn is_email(v: &str) -> bool {
+pub(super) fn is_email(v: &str) -> bool {
     let Some((user, host)) = v.split_once('@') else { return false };
     !user.is_empty()
         && host.contains('.')
@@ -1857,7 +1935,7 @@ fn is_email(v: &str) -> bool {
         && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
-fn is_file_name(v: &str) -> bool {
+pub(super) fn is_file_name(v: &str) -> bool {
     const EXT: &[&str] = &[
         "pem",
         "key",
@@ -1930,7 +2008,7 @@ fn is_file_name(v: &str) -> bool {
     }
 }
 
-fn is_path(v: &str) -> bool {
+pub(super) fn is_path(v: &str) -> bool {
     let rest = if let Some(r) = v.strip_prefix("~/").or_else(|| v.strip_prefix("./")).or_else(|| v.strip_prefix("../"))
     {
         r
@@ -1984,7 +2062,7 @@ fn is_binary_base64(v: &str) -> bool {
 
 /// An identifier or a code path, not a value: `password_hash`, `userPassword`,
 /// `settings.SECRET_KEY`, `MY_SECRET_NAME`, `db-password-secret`.
-fn is_code_identifier(v: &str) -> bool {
+pub(super) fn is_code_identifier(v: &str) -> bool {
     if !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':')) || v.is_empty() {
         return false;
     }
@@ -2299,6 +2377,8 @@ mod tests {
     #[test]
     fn url_passwords() {
         assert!(url_password("Xk29!vLq", "postgres://app:", "@db.internal/prod"));
+        assert!(url_password("Cm!_k20+6SX%6xik-_J?TMS", "mysql://root:", "@mongo-0.svc:3306"));
+        assert!(!url_password("8080?next=a", "https://host:", "@b.example.com"));
         assert!(url_password("S3cr3tPa55", "postgres://app:", "@db.internal:5432/prod"));
         assert!(url_password("p%40ss%23word9", "mysql://svc:", "@db/x"));
         assert!(!url_password("password", "postgres://user:", "@localhost/mydb"));

@@ -11,6 +11,7 @@ pub mod common;
 pub mod devtools;
 pub mod generic;
 pub mod keys;
+pub mod named;
 pub mod national;
 pub mod person;
 pub mod pii;
@@ -46,6 +47,7 @@ pub const REGISTRY: &[(&str, ValidatorFn)] = &[
     ("card", common::card),
     ("cloudflare_crc32", cloud::cloudflare_crc32),
     ("cn_resident_id", national::cn_resident_id),
+    ("de_kvnr", national::de_kvnr),
     ("de_steuer_id", national::de_steuer_id),
     ("discord_token", apps::discord_token),
     ("driver_licence", pii::driver_licence),
@@ -82,6 +84,11 @@ pub const REGISTRY: &[(&str, ValidatorFn)] = &[
     ("mac_address", pii::mac_address),
     ("mixed_case_and_digit", common::mixed_case_and_digit),
     ("mx_curp", national::mx_curp),
+    ("named_address", named::named_address),
+    ("named_person", named::named_person),
+    ("named_phone", named::named_phone),
+    ("named_pii", named::named_pii),
+    ("named_secret", named::named_secret),
     ("nl_bsn", national::nl_bsn),
     ("not_barcode", pii::not_barcode),
     ("not_code_reference", common::not_code_reference),
@@ -89,7 +96,9 @@ pub const REGISTRY: &[(&str, ValidatorFn)] = &[
     ("not_reference", pii::not_reference),
     ("not_url_userinfo", common::not_url_userinfo),
     ("npm_crc32", devtools::npm_crc32),
+    ("npm_named", devtools::npm_named),
     ("passport_number", pii::passport_number),
+    ("password_mixed", generic::password_mixed),
     ("password_prose", generic::password_prose),
     ("password_value", generic::password_value),
     ("pem_base64_private", keys::pem_base64_private),
@@ -104,6 +113,7 @@ pub const REGISTRY: &[(&str, ValidatorFn)] = &[
     ("phone_shape", pii::phone_shape),
     ("pl_pesel", national::pl_pesel),
     ("private_key_body", keys::private_key_body),
+    ("prose_credential", generic::prose_credential),
     ("pypi_macaroon", devtools::pypi_macaroon),
     ("random_token", generic::random_token),
     ("rsa_xml_private", keys::rsa_xml_private),

@@ -179,6 +179,12 @@ fn context(before: &str, after: &str, words: &[&str]) -> bool {
     has_word(before, words) || has_word(after, words)
 }
 
+/// The span is the whole value (a list or set element that is exactly the number): for the
+/// formats with letters or strong check digits, that is context enough.
+fn alone(before: &str, after: &str) -> bool {
+    before.trim().is_empty() && after.trim().is_empty()
+}
+
 /// Words that make the number next to them a reference into some business system, not a
 /// person's identifier.
 #[rustfmt::skip]
@@ -310,7 +316,7 @@ pub fn uk_nino(span: &str, before: &str, after: &str) -> bool {
     if formatted(span, &[2, 2, 2, 2, 1], b" ") {
         !reference_before(before)
     } else {
-        compact(span) && context(before, after, NINO_WORDS)
+        compact(span) && (context(before, after, NINO_WORDS) || alone(before, after))
     }
 }
 
@@ -426,8 +432,37 @@ pub fn de_steuer_id(span: &str, before: &str, after: &str) -> bool {
         [r] if count[*r] == 3 => !d[..10].windows(3).any(|w| w.iter().all(|&x| x as usize == *r)),
         _ => false,
     };
-    rule_ok && iso7064_mod11_10(&d) && context(before, after, STEUER_WORDS)
+    // Alone as a value, only in its printed grouping (`39 452 863 018`): eleven bare
+    // digits are as often a phone number or an account.
+    rule_ok
+        && iso7064_mod11_10(&d)
+        && (context(before, after, STEUER_WORDS) || (alone(before, after) && !compact(span)))
 }
+
+/// Krankenversichertennummer (§ 290 SGB V): a letter and nine digits, the last a check
+/// digit: the letter as 01-26, then the first eight digits, weights 1,2,1,2..., digit sums,
+/// mod 10. Only next to its name: a letter and nine digits is also an invoice number.
+pub fn de_kvnr(span: &str, before: &str, after: &str) -> bool {
+    let b = span.as_bytes();
+    if b.len() != 10 || !b[0].is_ascii_uppercase() || !b[1..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let letter = b[0] - b'A' + 1;
+    let mut digits = vec![letter / 10, letter % 10];
+    digits.extend(b[1..9].iter().map(|c| c - b'0'));
+    let sum: u32 = digits
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            let p = u32::from(d) * if i % 2 == 0 { 1 } else { 2 };
+            p / 10 + p % 10
+        })
+        .sum();
+    sum % 10 == u32::from(b[9] - b'0') && context(before, after, KVNR_WORDS)
+}
+
+#[rustfmt::skip]
+const KVNR_WORDS: &[&str] = &["kvnr", "versichertennummer", "versicherten", "krankenversicher", "krankenkasse", "gesundheitskarte", "egk"];
 
 // ---------------------------------------------------------------------------------------------
 // France

@@ -601,7 +601,17 @@ fn brand(span: &str) -> bool {
 fn plain(span: &str, ctx: Ctx) -> bool {
     let Some((names, initials)) = parts(span) else { return false };
     let n = names.len();
-    if n == 0 || n > 4 || names.iter().any(|t| rejected_token(t, ctx)) || brand(span) {
+    if n == 0 || n > 4 || brand(span) {
+        return false;
+    }
+    // After a greeting or a label, a known given name carries the surname with it even when
+    // the surname is also a word (`Bonjour Amanda Good,`, `Dear Mark White`).
+    let given_first = n >= 2
+        && matches!(ctx, Ctx::Greeting | Ctx::Signoff | Ctx::Label)
+        && names[0].given
+        && !names[0].common
+        && !rejected_token(&names[0], ctx);
+    if !given_first && names.iter().any(|t| rejected_token(t, ctx)) {
         return false;
     }
     if ctx == Ctx::Honorific {

@@ -188,11 +188,13 @@ pub fn standalone(span: &str, before: &str, after: &str) -> bool {
     if seps.is_empty() {
         seps = vec![b'-', b'.'];
     }
-    // A space joins groups of a longer number (`4111 955-94-9347`) only when the group on the
+    // A space joins groups of a longer number (`4111 955 94 9347`) only when the group on the
     // other side has three or more digits; `... 0` is a separate number.
+    // A span grouped by dashes or dots is its own token after a space (`010 536-22-8714`).
+    let spaced = seps.contains(&b' ') || !span.bytes().any(|b| matches!(b, b'-' | b'.'));
     let glued = |s: &[u8]| match s {
         [sep, x, ..] if seps.contains(sep) => x.is_ascii_digit(),
-        [b' ', rest @ ..] => rest.iter().take_while(|b| b.is_ascii_digit()).count() >= 3,
+        [b' ', rest @ ..] if spaced => rest.iter().take_while(|b| b.is_ascii_digit()).count() >= 3,
         [x, ..] => x.is_ascii_digit(),
         _ => false,
     };
@@ -274,7 +276,15 @@ fn role_or_placeholder(local: &str) -> bool {
 /// An email address: local part and domain well formed, the top-level domain not a file
 /// extension (`logo@2x.png`), not the userinfo of a URL, not an scp-style git remote.
 pub fn email(span: &str, before: &str, after: &str) -> bool {
-    span.is_ascii() && email_parts_ok(span, before, after)
+    span.is_ascii() && email_parts_ok(span, before, after) && !message_id(span, before, after)
+}
+
+/// `<01HZSJCYEDHMB4BBNBTCANS4ZF@support.example.com>`: a Message-ID (RFC 5322), a machine
+/// token in angle brackets, not a mailbox.
+fn message_id(span: &str, before: &str, after: &str) -> bool {
+    let local = span.split('@').next().unwrap_or("");
+    let digits = local.bytes().filter(u8::is_ascii_digit).count();
+    before.ends_with('<') && after.starts_with('>') && local.len() >= 16 && digits * 4 >= local.len()
 }
 
 fn letter_like(c: char) -> bool {
@@ -475,7 +485,7 @@ pub fn phone_plan(span: &str, before: &str, after: &str) -> bool {
         return false;
     }
     let decimal = after.starts_with(['.', ',']) && after[1..].starts_with(|c: char| c.is_ascii_digit());
-    if decimal || reference_before(before) || before.ends_with("::") {
+    if decimal || reference_before(before) || before.ends_with("::") || inside_resource_name(before) {
         return false;
     }
     let cc_split = |d: &[u32], mobile_only: bool| {
@@ -498,6 +508,33 @@ pub fn phone_plan(span: &str, before: &str, after: &str) -> bool {
         return plan && (alone || phone_context(before));
     }
     cc_split(&d, true)
+}
+
+/// The span sits inside an ARN or URN (`arn:aws:kms:eu-west-1:123456789012:key/...`): an
+/// account id, not a phone number.
+fn inside_resource_name(before: &str) -> bool {
+    let token = before
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | '[' | '=' | ','))
+        .next()
+        .unwrap_or("");
+    let l = token.to_ascii_lowercase();
+    l.starts_with("arn:") || l.starts_with("urn:")
+}
+
+/// The groups before the span open an IBAN (`NL40 TRIO `, `DE89 `): the digits are its tail.
+fn iban_head(before: &str) -> bool {
+    let country = |t: &str| {
+        let b = t.as_bytes();
+        b.len() == 4 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..].iter().all(u8::is_ascii_digit)
+    };
+    let mut tokens = before.split_whitespace().rev();
+    match (tokens.next(), tokens.next()) {
+        (Some(t), _) if country(t) => true,
+        (Some(t), Some(c)) => {
+            country(c) && t.len() == 4 && t.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// A North American number reserved for fiction (555-0100 to 555-0199, with or without an
@@ -532,9 +569,13 @@ fn date_like(span: &str, after: &str) -> bool {
 /// grouped number (`DE89 3704 0044 0532 0130 01` holds no phone number).
 pub fn phone_shape(span: &str, before: &str, after: &str) -> bool {
     let d = digits(span);
+    // `078-05-1120`: grouped 3-2-4 with dashes is how SSNs are written, not phones.
+    let ssn_shape = span.len() == 11 && span.as_bytes()[3] == b'-' && span.as_bytes()[6] == b'-';
     !(d.len() < 7
         || all_same(&d)
         || fictional_nanp(&d)
+        || ssn_shape
+        || iban_head(before)
         || date_like(span, after)
         || reference_before(before)
         || !standalone(span, before, after))
@@ -757,15 +798,11 @@ fn vin_check_digit_ok(v: &[u8]) -> bool {
     v[8] == if r == 10 { b'X' } else { b'0' + r as u8 }
 }
 
-/// A VIN written on its own: North American (first character 1-5), its check digit valid
-/// and the last four characters digits, not after a business-reference word.
+/// A VIN written on its own: its check digit valid and the last four characters digits,
+/// not after a business-reference word.
 pub fn vin_checked(span: &str, before: &str, _after: &str) -> bool {
     let v = span.as_bytes();
-    vin_structure(v)
-        && (b'1'..=b'5').contains(&v[0])
-        && v[13..].iter().all(u8::is_ascii_digit)
-        && vin_check_digit_ok(v)
-        && !reference_before(before)
+    vin_structure(v) && v[13..].iter().all(u8::is_ascii_digit) && vin_check_digit_ok(v) && !reference_before(before)
 }
 
 /// A VIN next to its name (`VIN`, `chassis no.`, `Fahrgestellnummer`): ISO 3779 structure;
@@ -889,7 +926,8 @@ pub fn passport_number(span: &str, _before: &str, _after: &str) -> bool {
     let n_digits = b.iter().filter(|c| c.is_ascii_digit()).count();
     (6..=10).contains(&b.len())
         && b.iter().all(u8::is_ascii_alphanumeric)
-        && n_digits >= 4
+        // German and other passports mix letters and digits freely (`H9GGV8JGR`).
+        && n_digits >= 2
         && !all_same(&b)
         && !(n_digits == b.len() && sequential(&digits(span)))
         && !(n_digits == b.len() && b.len() <= 8 && (b.starts_with(b"19") || b.starts_with(b"20")))
@@ -1059,7 +1097,9 @@ mod tests {
     fn standalone_numbers() {
         assert!(standalone("955-94-9347", "ITIN ", " on file"));
         assert!(!standalone("955-94-9347", "", "-12"));
-        assert!(!standalone("955-94-9347", "4111 ", ""));
+        // Dash grouping is the number's own: a space before it starts a new token.
+        assert!(standalone("955-94-9347", "4111 ", ""));
+        assert!(!standalone("955 94 9347", "4111 ", ""), "space groups after a space join one number");
         assert!(standalone("955-94-9347", "", ". Next"));
     }
 
