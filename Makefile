@@ -37,6 +37,7 @@ test: bootstrap build validate
 # Lambda's init time, peak RSS and size under the Runtime Interface Emulator.
 bench: bootstrap
 	cargo bench --bench engine
+	cargo bench --bench hostile
 	$(PY) tests/harness/local_aws.py cargo bench --bench mirror
 	$(PY) tests/harness/local_aws.py cargo bench --bench backfill
 	cargo build --release --bin shadow-lambda

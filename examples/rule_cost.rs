@@ -51,23 +51,33 @@ fn main() {
         bytes as f64 / 1e6,
         bytes as f64 / all / 1e3
     );
-    let mut per: Vec<(f64, &str)> = d
+    let mut per: Vec<(f64, &str, u64, u64)> = d
         .rules()
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            (
-                time(&|v| {
-                    let _ = d.find_rule(i, v);
-                }),
-                &*r.spec.id,
-            )
+            let ms = time(&|v| {
+                let _ = d.find_rule(i, v);
+            });
+            let (mut anchors, mut bytes) = (0, 0);
+            for v in &values {
+                let w = d.find_rule_counted(i, v).1;
+                anchors += w.anchors;
+                bytes += w.bytes;
+            }
+            (ms, &*r.spec.id, anchors, bytes)
         })
         .collect();
     per.sort_by(|a, b| a.0.total_cmp(&b.0));
     let base = per[per.len() / 4].0;
     println!("one rule alone costs at least {base:.1} ms (the shared literal pass); beyond that:");
-    for (ms, id) in per.iter().rev().take(25) {
-        println!("  {id:<44} {:>8.1} ms", ms - base);
+    println!("  {:<44} {:>11} {:>9} {:>12}", "rule", "ms", "anchors", "regex bytes");
+    for (ms, id, anchors, bytes) in per.iter().rev().take(25) {
+        println!("  {id:<44} {:>8.1} ms {anchors:>9} {bytes:>12}", ms - base);
+    }
+    per.sort_by_key(|p| std::cmp::Reverse(p.2));
+    println!("most anchors:");
+    for (ms, id, anchors, bytes) in per.iter().take(12) {
+        println!("  {id:<44} {:>8.1} ms {anchors:>9} {bytes:>12}", ms - base);
     }
 }

@@ -30,7 +30,7 @@ FAMILIES = {
 CATEGORIES = {"secret", "pii", "person"}
 FIELDS = {
     "id", "name", "family", "category", "label", "pattern", "prefilter", "min_digits", "validators",
-    "keywords", "examples", "negative_examples", "source", "name_context", "window",
+    "keywords", "examples", "negative_examples", "source", "name_context", "window", "follows",
 }
 KEYWORD_WINDOW = 80
 RUN_CHARS = set(b"0123456789 -.()/+")
@@ -109,8 +109,8 @@ def check_rule(r: dict, where: str) -> tuple[list[str], list[str]]:
     min_digits = r.get("min_digits")
     if not prefilter and not min_digits:
         errs.append(f"{at}: give `prefilter` literals or `min_digits`")
-    if any((not isinstance(p, str)) or not p or not p.isascii() for p in prefilter):
-        errs.append(f"{at}: prefilter literals are non-empty ASCII strings")
+    if any((not isinstance(p, str)) or not p for p in prefilter):
+        errs.append(f"{at}: prefilter literals are non-empty strings")
     keywords = r.get("keywords", [])
     ci = pat.startswith("(?i)") or bool(keywords)
     validators = r.get("validators", [])

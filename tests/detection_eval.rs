@@ -66,7 +66,7 @@ fn blind_corpus_meets_its_floors() {
     );
 }
 
-// The targets are recall 0.99 and at most 2% altered; these floors are what the
-// engine holds today (they only ever move up).
-const BLIND_RECALL: f64 = 0.985;
+// The floors: recall 0.99 (the blind corpus is at 0.991) and at most 2% of harmless
+// items altered (0.5% here: the engine holds 0.22%). Floors only ever move up.
+const BLIND_RECALL: f64 = 0.99;
 const BLIND_ALTERED: f64 = 0.005;

@@ -28,6 +28,7 @@
 
 mod category;
 pub mod detect;
+mod embedded;
 pub mod item;
 pub mod names;
 pub mod path;

@@ -52,7 +52,9 @@ pub fn normalize(name: &str) -> String {
 }
 
 /// The sensitive-name dictionary, as data.
-pub const ATTRIBUTE_NAMES: &str = include_str!("../../../rules/attribute_names.toml");
+pub fn attribute_names() -> &'static str {
+    crate::embedded::embedded!("attribute_names.toml")
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +103,7 @@ impl NameRules {
     /// The built-in dictionary (`rules/attribute_names.toml`), parsed once per process.
     pub fn builtin() -> &'static NameRules {
         static RULES: OnceLock<NameRules> = OnceLock::new();
-        RULES.get_or_init(|| Self::parse(ATTRIBUTE_NAMES).expect("rules/attribute_names.toml parses"))
+        RULES.get_or_init(|| Self::parse(attribute_names()).expect("rules/attribute_names.toml parses"))
     }
 
     /// Parses a dictionary file.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::detect::{Category, Detectors, RuleSpec, BUILTIN_RULE_FILES};
+use crate::detect::{builtin_rule_files, Category, Detectors, RuleSpec};
 use crate::names;
 
 /// Bumped when the engine's output for the same policy changes, so fingerprints move too.
@@ -545,10 +545,10 @@ impl Policy {
         let mut h = Sha256::new();
         h.update(ENGINE_REVISION.as_bytes());
         h.update(serde_json::to_vec(self).expect("serializes"));
-        for (_, text) in BUILTIN_RULE_FILES {
+        for (_, text) in builtin_rule_files() {
             h.update(text.as_bytes());
         }
-        h.update(crate::names::ATTRIBUTE_NAMES.as_bytes());
+        h.update(crate::names::attribute_names().as_bytes());
         h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use dynamo_shadow_core::detect::{builtin_specs, check_rule, validators, Detectors, BUILTIN_RULE_FILES};
+use dynamo_shadow_core::detect::{builtin_rule_files, builtin_specs, check_rule, validators, Detectors};
 use dynamo_shadow_core::Category;
 
 fn detectors() -> Detectors {
@@ -70,7 +70,7 @@ fn at_least_two_hundred_secret_formats_across_the_families() {
     for family in ["cloud", "devtools", "observability", "comms", "payments", "saas", "ai", "keys", "generic"] {
         assert!(by_family.get(family).copied().unwrap_or(0) >= 5, "family {family}: {by_family:?}");
     }
-    assert_eq!(BUILTIN_RULE_FILES.len(), 13);
+    assert_eq!(builtin_rule_files().len(), 13);
 }
 
 #[test]
@@ -139,6 +139,7 @@ fn bad_rules_are_rejected_with_the_rule_id() {
         source: None,
         name_context: false,
         window: None,
+        follows: None,
     };
     for (s, want) in [
         (spec("(unclosed", &["x"], &[]), "x.bad"),
@@ -169,4 +170,71 @@ fn a_windowed_match_that_may_run_past_its_window_fails_closed() {
         body.repeat(7)
     );
     assert!(d.redact(&long).is_err());
+}
+
+/// Every string value in the blind corpus, and every example of every rule.
+fn sample_texts() -> Vec<String> {
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| {
+                out.push(k.clone());
+                strings(v, out)
+            }),
+            _ => {}
+        }
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/blind/corpus.jsonl");
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(path).expect("the blind corpus").lines() {
+        strings(&serde_json::from_str(line).expect("corpus line is JSON"), &mut out);
+    }
+    for spec in builtin_specs() {
+        out.extend(spec.examples.iter().chain(&spec.negative_examples).cloned());
+    }
+    out
+}
+
+#[test]
+fn a_follows_gate_only_skips_hits_its_rule_would_reject() {
+    // `follows` is a claim about the pattern that the prefilter proof does not cover: check
+    // it on real text, the rule with and without its gate finding exactly the same spans.
+    let d = detectors();
+    let gated: Vec<usize> = (0..d.rules().len()).filter(|&i| d.rules()[i].spec.follows.is_some()).collect();
+    assert!(gated.len() >= 5, "the named.* rules and generic.secret_assignment have gates");
+    let texts = sample_texts();
+    let mut problems = Vec::new();
+    for &i in &gated {
+        for t in &texts {
+            if d.find_rule(i, t) != d.find_rule_ungated(i, t) {
+                problems.push(format!(
+                    "{}: the gate changes the findings in a text of {} bytes",
+                    d.rules()[i].id,
+                    t.len()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_rules_file_is_embedded_exactly() {
+    // The binaries carry rules/ deflated (build.rs): each file must come back byte for byte.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .expect("rules/")
+        .map(|e| e.expect("entry").file_name().into_string().expect("UTF-8 name"))
+        .filter(|n| n.ends_with(".toml") && n != "attribute_names.toml")
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = builtin_rule_files().iter().map(|(n, _)| n.to_string()).collect();
+    embedded.sort();
+    assert_eq!(embedded, on_disk, "every rules/*.toml is built in");
+    for (name, text) in builtin_rule_files() {
+        assert_eq!(*text, std::fs::read_to_string(format!("{dir}/{name}")).expect("read"), "{name}");
+    }
+    let names = std::fs::read_to_string(format!("{dir}/attribute_names.toml")).expect("read");
+    assert_eq!(dynamo_shadow_core::names::attribute_names(), names);
 }

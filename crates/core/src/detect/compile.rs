@@ -13,6 +13,9 @@ pub const MAX_MATCH: usize = 1024;
 /// Key material (PEM blocks, PuTTY files) is longer.
 pub const MAX_MATCH_KEYS: usize = 16 * 1024;
 
+/// The longest a `follows` gate may match: it runs at every hit of a rule's literals.
+pub const FOLLOWS_MAX: usize = 64;
+
 /// Bytes that make up a numeric run: digits and the separators phone, card and id numbers use.
 pub fn is_run_byte(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+')
@@ -28,6 +31,8 @@ pub struct Compiled {
     /// `max_len` is the rule's declared window, not the pattern's own bound: a match that
     /// reaches the end of its search window may run on past it, so it fails closed.
     pub windowed: bool,
+    /// The rule's `follows` gate and its longest match.
+    pub follows: Option<(Regex, usize)>,
 }
 
 fn syntax_config() -> syntax::Config {
@@ -45,7 +50,7 @@ pub fn hir(pattern: &str) -> Result<Hir, String> {
 /// with unbounded repetitions (a key block between its armor lines), which is searched in
 /// windows of the declared `window` bytes (at most `limit`). Large counted repetitions
 /// (`[\s\S]{1,12000}`) are what make an automaton slow; `window` lets a rule say `+?` instead.
-pub fn compile(pattern: &str, limit: usize, window: Option<usize>) -> Result<Compiled, String> {
+pub fn compile(pattern: &str, limit: usize, window: Option<usize>, follows: Option<&str>) -> Result<Compiled, String> {
     let h = hir(pattern)?;
     let props = h.properties();
     let (max_len, windowed) = match (props.maximum_len(), window) {
@@ -75,7 +80,22 @@ pub fn compile(pattern: &str, limit: usize, window: Option<usize>) -> Result<Com
         .build(pattern)
         .map_err(|e| e.to_string())?;
     let span_group = regex.group_info().to_index(regex_automata::PatternID::ZERO, "s");
-    Ok(Compiled { regex, span_group, max_len, windowed })
+    let follows = match follows {
+        None => None,
+        Some(f) => {
+            let len = match hir(f).map_err(|e| format!("its `follows` pattern: {e}"))?.properties().maximum_len() {
+                Some(n) if n <= FOLLOWS_MAX => n,
+                _ => return Err(format!("its `follows` pattern must match at most {FOLLOWS_MAX} bytes")),
+            };
+            let gate = Regex::builder()
+                .syntax(syntax_config())
+                .configure(Regex::config().utf8_empty(false).auto_prefilter(false))
+                .build(f)
+                .map_err(|e| format!("its `follows` pattern: {e}"))?;
+            Some((gate, len))
+        }
+    };
+    Ok(Compiled { regex, span_group, max_len, windowed, follows })
 }
 
 const EXACT_CAP: usize = 512;
@@ -271,10 +291,14 @@ mod tests {
 
     #[test]
     fn patterns_must_be_bounded_and_non_empty() {
-        assert!(compile(r"ghp_[A-Za-z0-9]+", MAX_MATCH, None).unwrap_err().contains("unbounded"));
-        assert!(compile(r"a{0,2000}b", MAX_MATCH, None).unwrap_err().contains("2001"));
-        assert!(compile(r"a{0,3}", MAX_MATCH, None).unwrap_err().contains("empty"));
-        let c = compile(r"key=(?P<s>[a-z]{4,8})", MAX_MATCH, None).unwrap();
+        assert!(compile(r"ghp_[A-Za-z0-9]+", MAX_MATCH, None, None).unwrap_err().contains("unbounded"));
+        assert!(compile(r"a{0,2000}b", MAX_MATCH, None, None).unwrap_err().contains("2001"));
+        assert!(compile(r"a{0,3}", MAX_MATCH, None, None).unwrap_err().contains("empty"));
+        let c = compile(r"key=(?P<s>[a-z]{4,8})", MAX_MATCH, None, None).unwrap();
         assert_eq!((c.span_group, c.max_len), (Some(1), 12));
+        // A `follows` gate is bounded too, and short: it runs at every literal hit.
+        assert!(compile("key=(?P<s>a)", MAX_MATCH, None, Some("x+")).unwrap_err().contains("follows"));
+        assert!(compile("key=(?P<s>a)", MAX_MATCH, None, Some("x{65}")).unwrap_err().contains("64"));
+        assert_eq!(compile("key=(?P<s>a)", MAX_MATCH, None, Some("[ =]{0,3}")).unwrap().follows.map(|f| f.1), Some(3));
     }
 }

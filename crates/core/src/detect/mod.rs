@@ -26,10 +26,11 @@ use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::util::captures::Captures;
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 
+use compile::Compiled;
 pub use compile::{is_run_byte, MAX_MATCH, MAX_MATCH_KEYS};
-pub use spec::{builtin_specs, parse_rules, RuleSpec, BUILTIN_RULE_FILES};
+pub use spec::{builtin_rule_files, builtin_specs, parse_rules, RuleSpec};
 pub use validators::common::{is_card_number, is_random as looks_random, is_test_card, luhn};
 use validators::{ValidatorFn, CONTEXT};
 
@@ -74,6 +75,20 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Whether the rule's `follows` gate (if any) matches at `at`: a bounded anchored match,
+    /// charged as a search of its longest length.
+    fn follows_at(&self, bytes: &[u8], at: usize, work: &mut Work) -> bool {
+        if self.spec.follows.is_none() {
+            return true;
+        }
+        // A rule that does not compile fails closed in the region search: keep the hit.
+        let Ok(Compiled { follows: Some((gate, len)), .. }) = self.compiled() else { return true };
+        let end = (at + len).min(bytes.len());
+        work.searches += 1;
+        work.bytes += (end - at) as u64;
+        gate.is_match(Input::new(&bytes[at..end]).anchored(Anchored::Yes))
+    }
+
     /// Compiles the rule's regex now rather than on first use (to warm a process or time it).
     pub fn prepare(&self) -> Result<(), &str> {
         self.compiled().map(|_| ())
@@ -81,7 +96,9 @@ impl Rule {
 
     fn compiled(&self) -> Result<&compile::Compiled, &str> {
         self.compiled
-            .get_or_init(|| compile::compile(&self.spec.pattern, self.limit, self.spec.window))
+            .get_or_init(|| {
+                compile::compile(&self.spec.pattern, self.limit, self.spec.window, self.spec.follows.as_deref())
+            })
             .as_ref()
             .map_err(String::as_str)
     }
@@ -143,7 +160,8 @@ struct Inner {
     /// Rules anchored on numeric runs: (rule, fewest digits).
     digit_rules: Vec<(u32, usize)>,
     /// Rules anchored on literals that also need a numeric run of this many digits somewhere.
-    digit_gates: Vec<(u32, usize)>,
+    /// Per rule: the digits its literal anchors also need in one numeric run (0: none).
+    digit_gates: Vec<usize>,
     /// Rules with no prefilter (custom detectors may have none): the whole value is their
     /// one region, still searched in bounded chunks.
     unanchored: Vec<u32>,
@@ -167,7 +185,7 @@ fn invalid(id: &str, reason: impl Into<String>) -> RulesError {
 /// Checks one rule and proves its prefilter (the pattern must compile too).
 pub fn check_rule(spec: &RuleSpec) -> Result<(), RulesError> {
     let limit = if spec.family == "keys" { MAX_MATCH_KEYS } else { MAX_MATCH };
-    compile::compile(&spec.pattern, limit, spec.window)
+    compile::compile(&spec.pattern, limit, spec.window, spec.follows.as_deref())
         .map_err(|reason| RulesError::Pattern { id: spec.id.clone(), reason })?;
     if !spec.prefilter.is_empty() {
         let ok = compile::prove_literals(&spec.pattern, &spec.prefilter, spec.case_insensitive())
@@ -232,8 +250,8 @@ impl Detectors {
             {
                 return Err(invalid(&spec.id, "label must be UPPER_SNAKE_CASE"));
             }
-            if spec.prefilter.iter().any(|l| l.is_empty() || !l.is_ascii()) {
-                return Err(invalid(&spec.id, "prefilter literals are non-empty ASCII"));
+            if spec.prefilter.iter().any(String::is_empty) {
+                return Err(invalid(&spec.id, "prefilter literals are non-empty"));
             }
             let mut validators = Vec::with_capacity(spec.validators.len());
             for v in &spec.validators {
@@ -298,6 +316,11 @@ impl Detectors {
             Some((ac, owners))
         };
         let needs_runs = !digit_rules.is_empty() || !digit_gates.is_empty();
+        let digit_gates = {
+            let mut per_rule = vec![0; rules.len()];
+            digit_gates.into_iter().for_each(|(r, d): (u32, usize)| per_rule[r as usize] = d);
+            per_rule
+        };
         Ok(Detectors(Arc::new(Inner { rules, literals, digit_rules, digit_gates, unanchored, needs_runs })))
     }
 
@@ -308,7 +331,7 @@ impl Detectors {
     /// Confirmed findings in `text`, merged so that no two overlap, in order.
     pub fn find(&self, text: &str) -> Result<Vec<Finding>, Exhausted> {
         let mut work = Work::default();
-        self.scan(text, "", None, &mut work)
+        self.scan(text, "", None, true, &mut work)
     }
 
     /// [`find`](Self::find) with the name the value is stored under as context (`version`,
@@ -317,21 +340,51 @@ impl Detectors {
     /// returns the work it took.
     pub fn find_counted(&self, text: &str, context: &str) -> (Result<Vec<Finding>, Exhausted>, Work) {
         let mut work = Work::default();
-        let r = self.scan(text, context, None, &mut work);
+        let r = self.scan(text, context, None, true, &mut work);
         (r, work)
     }
 
     /// Findings of one rule alone, unmerged (the rule self-tests).
     pub fn find_rule(&self, idx: usize, text: &str) -> Result<Vec<Finding>, Exhausted> {
         let mut work = Work::default();
-        self.scan(text, "", Some(idx), &mut work)
+        self.scan(text, "", Some(idx), true, &mut work)
     }
 
-    fn scan(&self, text: &str, context: &str, only: Option<usize>, work: &mut Work) -> Result<Vec<Finding>, Exhausted> {
+    /// Findings of one rule alone and what they cost (for rule authors: `examples/rule_cost.rs`).
+    pub fn find_rule_counted(&self, idx: usize, text: &str) -> (Result<Vec<Finding>, Exhausted>, Work) {
+        let mut work = Work::default();
+        let r = self.scan(text, "", Some(idx), true, &mut work);
+        (r, work)
+    }
+
+    /// Findings of one rule alone with its `follows` gate off (the tests that check a gate
+    /// only skips hits the rule's regex would reject anyway).
+    pub fn find_rule_ungated(&self, idx: usize, text: &str) -> Result<Vec<Finding>, Exhausted> {
+        let mut work = Work::default();
+        self.scan(text, "", Some(idx), false, &mut work)
+    }
+
+    fn scan(
+        &self,
+        text: &str,
+        context: &str,
+        only: Option<usize>,
+        gates: bool,
+        work: &mut Work,
+    ) -> Result<Vec<Finding>, Exhausted> {
         let inner = &*self.0;
         let bytes = text.as_bytes();
         let n = bytes.len();
         let budget = BUDGET_PER_BYTE * n as u64 + BUDGET_BASE;
+        // Numeric runs first: a literal anchor of a rule that also needs more digits than any
+        // run has is skipped at once.
+        let runs = if inner.needs_runs {
+            work.scanned += n as u64;
+            numeric_runs(bytes)
+        } else {
+            Vec::new()
+        };
+        let max_run = runs.iter().map(|r| r.2).max().unwrap_or(0);
         // 1. Anchors: literal hits, bucketed by rule (hits arrive in order of their end).
         let mut hits: Vec<(u32, u32, u32)> = Vec::new();
         if let Some((ac, owners)) = &inner.literals {
@@ -342,19 +395,15 @@ impl Detectors {
                     continue;
                 }
                 for &r in rules {
-                    if only.is_none_or(|o| o == r as usize) {
+                    if only.is_none_or(|o| o == r as usize)
+                        && inner.digit_gates[r as usize] <= max_run
+                        && (!gates || inner.rules[r as usize].follows_at(bytes, m.end(), work))
+                    {
                         hits.push((r, m.start() as u32, m.end() as u32));
                     }
                 }
             }
         }
-        let runs = if inner.needs_runs {
-            work.scanned += n as u64;
-            numeric_runs(bytes)
-        } else {
-            Vec::new()
-        };
-        let max_run = runs.iter().map(|r| r.2).max().unwrap_or(0);
         for &(r, d) in &inner.digit_rules {
             if only.is_none_or(|o| o == r as usize) && max_run >= d {
                 hits.extend(runs.iter().filter(|run| run.2 >= d).map(|run| (r, run.0 as u32, run.1 as u32)));
@@ -369,29 +418,35 @@ impl Detectors {
         if hits.is_empty() {
             return Ok(Vec::new());
         }
-        // Counting sort by rule keeps each rule's hits in their arrival order: linear.
-        let mut count = vec![0u32; inner.rules.len() + 1];
+        // Counting sort by rule keeps each rule's hits in their arrival order: linear, and
+        // only the rules that have hits are visited (most values wake a handful of rules).
+        let mut slots = vec![0u32; inner.rules.len()];
+        let mut present: Vec<u32> = Vec::new();
         for h in &hits {
-            count[h.0 as usize + 1] += 1;
+            let c = &mut slots[h.0 as usize];
+            if *c == 0 {
+                present.push(h.0);
+            }
+            *c += 1;
         }
-        for i in 1..count.len() {
-            count[i] += count[i - 1];
+        present.sort_unstable();
+        let mut bounds = Vec::with_capacity(present.len());
+        let mut offset = 0u32;
+        for &r in &present {
+            let c = slots[r as usize];
+            bounds.push((r as usize, offset as usize, (offset + c) as usize));
+            slots[r as usize] = offset;
+            offset += c;
         }
         let mut sorted = vec![(0u32, 0u32); hits.len()];
-        let mut next = count.clone();
         for h in &hits {
-            let slot = &mut next[h.0 as usize];
+            let slot = &mut slots[h.0 as usize];
             sorted[*slot as usize] = (h.1, h.2);
             *slot += 1;
         }
-        let gated = |r: usize| inner.digit_gates.iter().any(|&(g, d)| g as usize == r && max_run < d);
         // 2-3. Per rule, regions around its anchors, searched in chunks.
         let mut found = Vec::new();
-        for r in 0..inner.rules.len() {
-            let (a, b) = (count[r] as usize, count[r + 1] as usize);
-            if a == b || gated(r) {
-                continue;
-            }
+        for (r, a, b) in bounds {
             let rule = &inner.rules[r];
             let Ok(compiled) = rule.compiled() else {
                 // A built-in rule that does not compile cannot happen (the test suite

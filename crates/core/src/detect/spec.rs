@@ -8,21 +8,27 @@ use super::RulesError;
 use crate::Category;
 
 /// The built-in rule files, compiled into the binary: (file name, text).
-pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
-    ("cloud.toml", include_str!("../../../../rules/cloud.toml")),
-    ("devtools.toml", include_str!("../../../../rules/devtools.toml")),
-    ("observability.toml", include_str!("../../../../rules/observability.toml")),
-    ("comms.toml", include_str!("../../../../rules/comms.toml")),
-    ("payments.toml", include_str!("../../../../rules/payments.toml")),
-    ("saas.toml", include_str!("../../../../rules/saas.toml")),
-    ("ai.toml", include_str!("../../../../rules/ai.toml")),
-    ("keys.toml", include_str!("../../../../rules/keys.toml")),
-    ("generic.toml", include_str!("../../../../rules/generic.toml")),
-    ("pii.toml", include_str!("../../../../rules/pii.toml")),
-    ("national_ids.toml", include_str!("../../../../rules/national_ids.toml")),
-    ("person.toml", include_str!("../../../../rules/person.toml")),
-    ("named.toml", include_str!("../../../../rules/named.toml")),
-];
+pub fn builtin_rule_files() -> &'static [(&'static str, &'static str)] {
+    use crate::embedded::embedded;
+    static FILES: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        vec![
+            ("cloud.toml", embedded!("cloud.toml")),
+            ("devtools.toml", embedded!("devtools.toml")),
+            ("observability.toml", embedded!("observability.toml")),
+            ("comms.toml", embedded!("comms.toml")),
+            ("payments.toml", embedded!("payments.toml")),
+            ("saas.toml", embedded!("saas.toml")),
+            ("ai.toml", embedded!("ai.toml")),
+            ("keys.toml", embedded!("keys.toml")),
+            ("generic.toml", embedded!("generic.toml")),
+            ("pii.toml", embedded!("pii.toml")),
+            ("national_ids.toml", embedded!("national_ids.toml")),
+            ("person.toml", embedded!("person.toml")),
+            ("named.toml", embedded!("named.toml")),
+        ]
+    })
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +74,12 @@ pub struct RuleSpec {
     /// reaches the end of its window fails closed (the value is redacted whole).
     #[serde(default)]
     pub window: Option<usize>,
+    /// A bounded pattern that every match has right after the prefilter literal it contains
+    /// (matched anchored at the literal's end): literal hits without it are skipped before
+    /// the rule's regex runs. A gate for common words (`key`, `name`) that the pattern only
+    /// accepts before a separator.
+    #[serde(default)]
+    pub follows: Option<String>,
 }
 
 fn custom_family() -> String {
@@ -114,7 +126,7 @@ fn expand_names(spec: &mut RuleSpec) {
 pub fn builtin_specs() -> &'static [RuleSpec] {
     static SPECS: OnceLock<Vec<RuleSpec>> = OnceLock::new();
     SPECS.get_or_init(|| {
-        BUILTIN_RULE_FILES
+        builtin_rule_files()
             .iter()
             .flat_map(|(file, text)| {
                 parse_rules(text).unwrap_or_else(|e| panic!("built-in rules file {file} does not parse: {e}"))

@@ -93,6 +93,14 @@ pub fn random_token(span: &str, _before: &str, after: &str) -> bool {
     secret_value(strip_quotes(span), after, Policy::Weak)
 }
 
+/// An opaque value after a bare name that only means a credential when its value is one
+/// (`access=...`, `private=...`): 16+ characters, machine-generated, hex and UUIDs included;
+/// not a word, placeholder, masked value or template.
+pub fn opaque_token(span: &str, _before: &str, after: &str) -> bool {
+    let v = strip_quotes(span);
+    v.len() >= 16 && secret_value(v, after, Policy::Strong)
+}
+
 /// The value after `Bearer` (or another token scheme): any opaque token, a JWT, a UUID or hex
 /// token; not a word, placeholder, masked value or template.
 pub fn bearer_token(span: &str, _before: &str, after: &str) -> bool {

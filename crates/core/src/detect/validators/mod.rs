@@ -97,6 +97,7 @@ pub const REGISTRY: &[(&str, ValidatorFn)] = &[
     ("not_url_userinfo", common::not_url_userinfo),
     ("npm_crc32", devtools::npm_crc32),
     ("npm_named", devtools::npm_named),
+    ("opaque_token", generic::opaque_token),
     ("passport_number", pii::passport_number),
     ("password_mixed", generic::password_mixed),
     ("password_prose", generic::password_prose),

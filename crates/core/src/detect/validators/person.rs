@@ -23,10 +23,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-const GIVEN_TXT: &str = include_str!("../../../../../rules/names/given.txt");
-const SURNAMES_TXT: &str = include_str!("../../../../../rules/names/surnames.txt");
-const COMMON_TXT: &str = include_str!("../../../../../rules/names/common_words.txt");
-
 /// One entry a line; blank lines and `#` comment lines are skipped.
 fn load_list(text: &'static str) -> HashSet<&'static str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
@@ -41,12 +37,12 @@ fn set_of(
 
 fn given() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    S.get_or_init(|| load_list(GIVEN_TXT))
+    S.get_or_init(|| load_list(crate::embedded::embedded!("names/given.txt")))
 }
 
 fn surnames() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    S.get_or_init(|| load_list(SURNAMES_TXT))
+    S.get_or_init(|| load_list(crate::embedded::embedded!("names/surnames.txt")))
 }
 
 /// Frequent English words with their frequency rank (0 = most frequent).
@@ -54,7 +50,11 @@ fn common_words() -> &'static HashMap<&'static str, usize> {
     static S: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
     S.get_or_init(|| {
         let mut m = HashMap::new();
-        for w in COMMON_TXT.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for w in crate::embedded::embedded!("names/common_words.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let rank = m.len();
             m.entry(w).or_insert(rank);
         }
