@@ -11,6 +11,8 @@
 //! | `discord_token` | Discord bot/user token: first part is base64 of a plausible snowflake user id (17-20 digits, 2015-2040 timestamp) |
 //! | `intercom_token` | Intercom access token: base64 of `tok:<id>:…` |
 
+use super::devtools::crc32;
+
 /// Hex digits of the span look machine-generated.
 pub fn hex_random(span: &str, _before: &str, _after: &str) -> bool {
     let hex: Vec<u8> = span.bytes().filter(u8::is_ascii_hexdigit).map(|b| b.to_ascii_lowercase()).collect();
@@ -122,18 +124,6 @@ fn periodic(b: &[u8]) -> bool {
 fn sequential(b: &[u8]) -> bool {
     let steps = b.windows(2).filter(|w| w[1] == w[0].wrapping_add(1) || w[0] == w[1].wrapping_add(1)).count();
     steps * 2 > b.len()
-}
-
-/// CRC-32 (IEEE 802.3, reflected, as zlib and Go's `crc32.ChecksumIEEE`).
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }
 
 /// Base64 decoding of the standard or URL-safe alphabet, padding optional.

@@ -14,17 +14,7 @@
 //! The module is self-contained (its own CRC32, base64 and placeholder check) so that it can be
 //! compiled and tested on its own.
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc: u32 = 0xFFFF_FFFF;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
+use super::devtools::{crc32, is_placeholder};
 
 /// Standard base64 with its padding rules (length a multiple of 4, at most two `=` at the end).
 fn base64_std_decode(s: &str) -> Option<Vec<u8>> {
@@ -56,51 +46,6 @@ fn base64_std_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-const PLACEHOLDER_WORDS: &[&str] = &[
-    "xxxx",
-    "your",
-    "placeholder",
-    "redacted",
-    "changeme",
-    "dummy",
-    "fake",
-    "sample",
-    "<",
-    ">",
-    "{",
-    "}",
-    "$",
-    "*",
-    "...",
-];
-
-/// The same test as `devtools::is_placeholder`: placeholder words, six equal characters in a
-/// row, six consecutive ascending or descending characters, or too few distinct characters.
-fn is_placeholder(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
-    }
-    let alnum: Vec<u8> = s.bytes().filter(u8::is_ascii_alphanumeric).collect();
-    let (mut same, mut up, mut down) = (1usize, 1usize, 1usize);
-    for w in alnum.windows(2) {
-        same = if w[1] == w[0] { same + 1 } else { 1 };
-        up = if w[1] == w[0].wrapping_add(1) { up + 1 } else { 1 };
-        down = if w[1] == w[0].wrapping_sub(1) { down + 1 } else { 1 };
-        if same >= 6 || up >= 6 || down >= 6 {
-            return true;
-        }
-    }
-    if alnum.len() >= 12 {
-        let mut seen = [false; 256];
-        let distinct = alnum.iter().filter(|&&b| !std::mem::replace(&mut seen[b as usize], true)).count();
-        if distinct < (alnum.len() / 3).min(8) {
-            return true;
-        }
-    }
-    false
 }
 
 /// AWS access key ids (`AKIA`, `ASIA`, `ABIA`, `ACCA` and 16 characters): the 16 characters are

@@ -15,6 +15,7 @@ pub mod named;
 pub mod national;
 pub mod person;
 pub mod pii;
+pub mod text;
 
 /// Bytes of context a validator sees on each side of the span.
 pub const CONTEXT: usize = 64;

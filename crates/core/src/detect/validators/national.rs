@@ -8,22 +8,11 @@
 //! (`123.456.789-09`, `1 84 12 76 451 089 46`) stands on its own, a bare run of digits only
 //! next to its name (`CPF 12345678909`). Std only; no allocation beyond small vectors.
 
+use super::text::{all_same, digits, has_word, number, valid_date};
+
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
-
-/// The ASCII digits of `s`, as numbers.
-fn digits(s: &str) -> Vec<u32> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| (b - b'0') as u32).collect()
-}
-
-fn all_same<T: PartialEq>(d: &[T]) -> bool {
-    d.windows(2).all(|w| w[0] == w[1])
-}
-
-fn number(d: &[u32]) -> u64 {
-    d.iter().fold(0u64, |a, &x| a * 10 + x as u64)
-}
 
 /// Luhn (ISO/IEC 7812-1 annex B) over all digits, the last being the check digit.
 fn luhn(d: &[u32]) -> bool {
@@ -91,21 +80,6 @@ fn iso7064_mod11_10(d: &[u32]) -> bool {
     (11 - product) % 10 == check
 }
 
-fn leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn valid_date(y: u32, m: u32, d: u32) -> bool {
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap(y) => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
-}
-
 /// Lengths of the alphanumeric groups of `span` and the one separator between them
 /// (`None` when there is none; `Err` when separators are mixed or doubled).
 fn grouping(span: &str) -> Result<(Vec<usize>, Option<u8>), ()> {
@@ -136,42 +110,6 @@ fn formatted(span: &str, groups: &[usize], seps: &[u8]) -> bool {
 /// `span` has no separators at all.
 fn compact(span: &str) -> bool {
     span.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
-}
-
-/// One of `words` (lowercase) occurs in `text` as a word: it starts at a word boundary and,
-/// for words of four bytes or fewer (`sin`, `nhs`, `cpf`), also ends at one (so `sin` is not
-/// found in `using`). Longer words match as prefixes (`steuer` in `Steuer-IdNr`).
-fn has_word(text: &str, words: &[&str]) -> bool {
-    // `social_insurance_number`, `steuer-id`: identifiers and hyphens separate words too.
-    let lower = text.to_ascii_lowercase().replace(['_', '-'], " ");
-    let hay = lower.as_bytes();
-    words.iter().any(|w| {
-        let w = w.replace(['_', '-'], " ");
-        let w = w.as_bytes();
-        let mut i = 0;
-        while let Some(p) = find(&hay[i..], w) {
-            let s = i + p;
-            let e = s + w.len();
-            let start_ok = s == 0 || !is_word_byte(hay[s - 1]) || !is_word_byte(w[0]);
-            let end_ok = w.len() > 4 || e == hay.len() || !hay[e].is_ascii_alphabetic();
-            if start_ok && end_ok {
-                return true;
-            }
-            i = s + 1;
-        }
-        false
-    })
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || needle.len() > hay.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A context word before or after the span.
