@@ -1,12 +1,17 @@
 //! Randomized model test of the write path (in-memory store, many seeds): random puts,
-//! updates (many touching only dropped attributes), and deletes over a few keys become a
-//! stream, delivered in batches with Lambda's semantics (partial failures retried from the
-//! lowest failed sequence number, whole-batch duplicates, old batches redriven at the end)
-//! while the store injects faults, including writes that land but report failure.
+//! updates (many touching only dropped attributes), deletes and poison images (a number
+//! DynamoDB cannot hold: a permanent failure) over a few keys become a stream: a parent
+//! shard, its split into two child shards (keys stay in one child; children interleave), and
+//! for a third of the seeds a new stream (the table re-created) whose sequence numbers restart
+//! below the old one's. Batches are delivered with Lambda's semantics (partial failures
+//! retried from the lowest failed sequence number, whole-batch duplicates, old batches, old
+//! streams included, redriven at the end) while the store injects faults, including writes
+//! that land but report failure.
 //!
-//! Invariants: the shadow table converges to sanitize(final source), deleted keys are
-//! tombstones; and after every delivery, each key's last record reported successful is
-//! reflected in the shadow table (nothing reported done without being applied).
+//! Invariants: the shadow table converges to sanitize(final source), a quarantine marker
+//! where that is impossible, deleted keys are tombstones; after every delivery, each key's
+//! last record reported successful is reflected in the shadow table (nothing reported done
+//! without being applied); a redrive changes nothing.
 //! The real-endpoint version of these faults lives in the e2e suite.
 
 use std::collections::HashMap;
@@ -14,7 +19,8 @@ use std::collections::HashMap;
 use dynamo_shadow_core::item::{item_to_json, AttributeValue, Item};
 use dynamo_shadow_core::Sanitizer;
 use dynamo_shadow_lambda::{Config, Status, StreamHandler};
-use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, SEQ_ATTR};
+use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, QUARANTINE_ATTR, SEQ_ATTR};
+use dynamo_shadow_store::Seq;
 use dynamo_shadow_testkit::{MemoryStore, Rng};
 use serde_json::{json, Value};
 
@@ -41,33 +47,56 @@ fn image(k: usize, version: u64, rng: &mut Rng) -> Item {
 
 struct Record {
     seq: String,
+    /// The position the shadow table stores for it (stream label, then sequence).
+    pos: Seq,
     key: usize,
     json: Value,
     /// The source state right after this record (None after a REMOVE).
     after: Option<Item>,
+    /// Which shard delivers it: 0 the parent, 1 and 2 its children after a split, 3 the
+    /// new stream's shard after the table was re-created.
+    shard: usize,
 }
 
-fn stream(rng: &mut Rng, keys: usize, n: usize) -> (Vec<Record>, HashMap<usize, Option<Item>>) {
+const OLD_STREAM: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/src/stream/2026-01-01T00:00:00.000";
+const NEW_STREAM: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/src/stream/2026-02-01T00:00:00.000";
+
+/// A random history: the parent shard, a split into two children (keys stay in one child),
+/// and for some seeds a new stream (the table re-created) whose sequence numbers restart
+/// below the old stream's. Some images hold a number DynamoDB could never store: those
+/// records can never be sanitized (a permanent failure).
+fn stream(rng: &mut Rng, keys: usize, n: usize) -> (Vec<Record>, HashMap<usize, Option<Item>>, usize) {
     let mut state: HashMap<usize, Option<Item>> = HashMap::new();
     let mut out = Vec::new();
     let mut seq: u128 = 100_000_000_000_000_000_000;
     let mut version = 0;
-    for _ in 0..n {
+    let split = n / 4 + rng.below(n / 2);
+    let new_stream = if rng.below(3) == 0 { split + rng.below(n - split) } else { n };
+    let mut poisoned = 0;
+    for i in 0..n {
         let k = rng.below(keys);
+        if i == new_stream {
+            seq = 100_000_000_000_000_000_000;
+        }
         seq += 1 + rng.below(3) as u128;
         version += 1;
         let old = state.get(&k).cloned().flatten();
         let roll = rng.below(100);
-        let (name, new) = match &old {
+        let (name, mut new) = match &old {
             None => ("INSERT", Some(image(k, version, rng))),
             Some(o) if roll < 50 => {
                 let mut n = o.clone();
                 n.insert("session_token".into(), s(rng.chars(16, "abcdef0123456789")));
+                n.remove("bad");
                 ("MODIFY", Some(n))
             }
             Some(_) if roll < 85 => ("MODIFY", Some(image(k, version, rng))),
             Some(_) => ("REMOVE", None),
         };
+        if let Some(n) = new.as_mut().filter(|_| rng.below(12) == 0) {
+            n.insert("bad".into(), AttributeValue::N("1E+126".into()));
+            poisoned += 1;
+        }
         let mut d = json!({"Keys": item_to_json(&key(k)), "SequenceNumber": seq.to_string(), "SizeBytes": 100,
                            "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": 1_764_000_000});
         if let Some(n) = &new {
@@ -76,12 +105,21 @@ fn stream(rng: &mut Rng, keys: usize, n: usize) -> (Vec<Record>, HashMap<usize, 
         if let Some(o) = &old {
             d["OldImage"] = item_to_json(o);
         }
-        let json = json!({"eventID": seq.to_string(), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-                          "awsRegion": "us-east-1", "dynamodb": d});
+        let arn = if i >= new_stream { NEW_STREAM } else { OLD_STREAM };
+        let json = json!({"eventID": format!("{i}"), "eventName": name, "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                          "awsRegion": "us-east-1", "eventSourceARN": arn, "dynamodb": d});
+        let shard = if i >= new_stream {
+            3
+        } else if i >= split {
+            1 + k % 2
+        } else {
+            0
+        };
         state.insert(k, new.clone());
-        out.push(Record { seq: seq.to_string(), key: k, json, after: new });
+        let pos = Seq::of_record(Some(arn), &seq.to_string()).unwrap();
+        out.push(Record { seq: seq.to_string(), pos, key: k, json, after: new, shard });
     }
-    (out, state)
+    (out, state, poisoned)
 }
 
 fn content(mut item: Item) -> Item {
@@ -91,47 +129,86 @@ fn content(mut item: Item) -> Item {
     item
 }
 
-async fn run_seed(seed: u64) -> (usize, usize, usize) {
+#[derive(Default)]
+struct Figures {
+    records: usize,
+    deliveries: usize,
+    faults: usize,
+    poisoned: usize,
+    quarantined: u64,
+    new_streams: usize,
+    splits: usize,
+}
+
+async fn run_seed(seed: u64, fig: &mut Figures) {
     let mut rng = Rng::new(seed);
     let keys = 2 + rng.below(6);
     let n = 40 + rng.below(160);
-    let (records, final_state) = stream(&mut rng, keys, n);
+    let (records, final_state, poisoned) = stream(&mut rng, keys, n);
+    fig.records += records.len();
+    fig.poisoned += poisoned;
+    fig.new_streams += records.iter().any(|r| r.shard == 3) as usize;
+    fig.splits += records.iter().any(|r| r.shard == 1 || r.shard == 2) as usize;
     let sanitizer = Sanitizer::default_policy();
     let store = MemoryStore::default();
     *store.random_faults.lock().unwrap() = Some((Rng::new(seed ^ 0xfau64), 150));
     let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| TABLE.to_string())).unwrap();
     let h = StreamHandler::single(sanitizer.clone(), store, config);
-    let expect = |after: &Option<Item>| after.as_ref().map(|i| sanitizer.sanitize(i, &["pk"]).unwrap().0);
-    // What the shadow item holds for a source state: the sanitized image, or a tombstone.
-    let state_of = |k: usize, after: &Option<Item>| {
-        expect(after).unwrap_or_else(|| {
+    // What the shadow item holds for a source state: the sanitized image, a quarantine
+    // marker where it cannot be sanitized, or a tombstone.
+    let state_of = |k: usize, after: &Option<Item>| match after {
+        Some(i) => sanitizer.sanitize(i, &["pk"]).map(|(c, _)| c).unwrap_or_else(|_| {
+            let mut t = key(k);
+            t.insert(QUARANTINE_ATTR.to_string(), s("malformed_image"));
+            t
+        }),
+        None => {
             let mut t = key(k);
             t.insert(DELETED_ATTR.to_string(), AttributeValue::Bool(true));
             t
-        })
+        }
     };
-    let by_seq: HashMap<String, usize> = records.iter().enumerate().map(|(i, r)| (r.seq.clone(), i)).collect();
+    let by_pos: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.pos.as_str(), i)).collect();
+    // Each shard's records, in order; a cursor per shard.
+    let shards: Vec<Vec<usize>> =
+        (0..4).map(|sh| (0..records.len()).filter(|&i| records[i].shard == sh).collect()).collect();
+    let mut cursor = [0usize; 4];
 
-    let (mut pos, mut deliveries, mut faults) = (0, 0, 0);
-    let mut delivered_batches: Vec<(usize, usize)> = Vec::new();
-    while pos < records.len() {
+    let mut delivered_batches: Vec<Vec<usize>> = Vec::new();
+    let mut deliveries = 0;
+    loop {
+        // Lambda reads the parent to its end before its children, and the children in any
+        // interleaving; the new stream's mapping starts after the old stream is done.
+        let open = |sh: usize, cursor: &[usize; 4]| cursor[sh] < shards[sh].len();
+        let phase: Vec<usize> = if open(0, &cursor) {
+            vec![0]
+        } else if open(1, &cursor) || open(2, &cursor) {
+            [1, 2].into_iter().filter(|&sh| open(sh, &cursor)).collect()
+        } else if open(3, &cursor) {
+            vec![3]
+        } else {
+            break;
+        };
+        let sh = phase[rng.below(phase.len())];
         deliveries += 1;
         assert!(deliveries < 10_000, "seed {seed}: no progress");
         let size = 1 + rng.below(12);
-        let end = (pos + size).min(records.len());
-        let batch: Vec<&Value> = records[pos..end].iter().map(|r| &r.json).collect();
+        let idx: Vec<usize> = shards[sh][cursor[sh]..(cursor[sh] + size).min(shards[sh].len())].to_vec();
+        let batch: Vec<&Value> = idx.iter().map(|&i| &records[i].json).collect();
         let times = if rng.below(10) == 0 { 2 } else { 1 }; // whole-batch duplicate delivery
         let mut result = None;
         for _ in 0..times {
             result = Some(h.handle(&json!({"Records": batch}), 1_764_000_000).await.unwrap());
         }
         let result = result.unwrap();
-        delivered_batches.push((pos, end));
+        fig.quarantined += result.summary.quarantined;
+        delivered_batches.push(idx.clone());
         // Nothing reported successful without being applied: for each key, the last record
         // reported done is what the shadow table holds (or a later record of the same key
         // in this batch that was also done).
         let mut last_ok: HashMap<usize, &Record> = HashMap::new();
-        for (r, (seq, st)) in records[pos..end].iter().zip(&result.statuses) {
+        for (&i, (seq, st)) in idx.iter().zip(&result.statuses) {
+            let r = &records[i];
             assert_eq!(&r.seq, seq);
             if !matches!(st, Status::Failed(_)) {
                 last_ok.insert(r.key, r);
@@ -142,16 +219,16 @@ async fn run_seed(seed: u64) -> (usize, usize, usize) {
                 .store()
                 .get(TABLE, &key(*k))
                 .unwrap_or_else(|| panic!("seed {seed}: key {k} reported done, never written"));
-            let AttributeValue::S(shadow_seq) = &got[SEQ_ATTR] else { panic!() };
-            let at = &records[by_seq[shadow_seq.trim_start_matches('0')]];
-            // The shadow item is exactly the sanitized state of the record it claims...
+            let AttributeValue::S(shadow_pos) = &got[SEQ_ATTR] else { panic!() };
+            let at = &records[by_pos[shadow_pos.as_str()]];
+            // The shadow item is exactly the state of the record it claims...
             assert_eq!(
                 content(got.clone()),
                 state_of(*k, &at.after),
-                "seed {seed}: key {k} inconsistent with its sequence"
+                "seed {seed}: key {k} inconsistent with its position"
             );
             // ...and is that record or newer, unless this record was a no-op for the shadow.
-            if shadow_seq.trim_start_matches('0').parse::<u128>().unwrap() < r.seq.parse::<u128>().unwrap() {
+            if at.pos < r.pos {
                 assert_eq!(
                     content(got),
                     state_of(*k, &r.after),
@@ -163,51 +240,52 @@ async fn run_seed(seed: u64) -> (usize, usize, usize) {
         let failed: Vec<&String> =
             result.response.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_ref()).collect();
         if failed.is_empty() {
-            pos = end;
+            cursor[sh] += idx.len();
         } else {
-            faults += failed.len();
+            fig.faults += failed.len();
             // Lambda retries from the lowest failed sequence number in the batch.
             let lowest = failed.iter().map(|s| s.parse::<u128>().unwrap()).min().unwrap();
-            pos = records.iter().position(|r| r.seq.parse::<u128>().unwrap() == lowest).unwrap();
+            let at = idx.iter().position(|&i| records[i].seq.parse::<u128>().unwrap() == lowest).unwrap();
+            cursor[sh] += at;
         }
     }
-    // Redrive a few old batches after everything newer: never changes anything.
+    fig.deliveries += deliveries;
+    // Redrive a few old batches after everything newer (old shards, the old stream after
+    // the new one): never changes anything.
     *h.store().random_faults.lock().unwrap() = None;
+    // Content, not positions: a redriven batch may carry a record whose write was skipped as
+    // unchanged the first time (README, "Fewer writes"); it lands with the same content.
+    let snapshot = || -> Vec<Option<Item>> { (0..keys).map(|k| h.store().get(TABLE, &key(k)).map(content)).collect() };
+    let before = snapshot();
     for _ in 0..3 {
-        let (a, b) = delivered_batches[rng.below(delivered_batches.len())];
-        let batch: Vec<&Value> = records[a..b].iter().map(|r| &r.json).collect();
+        let idx = &delivered_batches[rng.below(delivered_batches.len())];
+        let batch: Vec<&Value> = idx.iter().map(|&i| &records[i].json).collect();
         let r = h.handle(&json!({"Records": batch}), 1_764_000_000).await.unwrap();
         assert!(r.response.batch_item_failures.is_empty());
     }
-    // Converged to sanitize(final source); deleted keys are tombstones.
+    assert_eq!(before, snapshot(), "seed {seed}: a redrive changed the shadow table");
+    // Converged to sanitize(final source), a marker where that is impossible, or a tombstone.
     for (k, state) in &final_state {
         let got = h.store().get(TABLE, &key(*k)).expect("every key was written at least once");
-        match expect(state) {
-            Some(e) => assert_eq!(content(got), e, "seed {seed}: key {k} diverged"),
-            None => {
-                assert_eq!(
-                    got.get(DELETED_ATTR),
-                    Some(&AttributeValue::Bool(true)),
-                    "seed {seed}: key {k} not a tombstone"
-                );
-                assert_eq!(content(got).len(), 2, "a tombstone holds only the key and the marker");
-            }
+        assert_eq!(content(got.clone()), state_of(*k, state), "seed {seed}: key {k} diverged");
+        if state.is_none() {
+            assert_eq!(content(got).len(), 2, "seed {seed}: key {k}: a tombstone holds only the key and the marker");
         }
     }
     assert_eq!(h.store().len(TABLE), final_state.len());
-    (records.len(), deliveries, faults)
 }
 
 #[tokio::test]
 async fn shadow_converges_under_faults_duplicates_and_redrives() {
     let seeds: u64 = std::env::var("MODEL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let (mut records, mut deliveries, mut faults) = (0, 0, 0);
+    let mut f = Figures::default();
     for seed in 0..seeds {
-        let (r, d, f) = run_seed(seed).await;
-        records += r;
-        deliveries += d;
-        faults += f;
+        run_seed(seed, &mut f).await;
     }
-    eprintln!("model: {seeds} seeds, {records} records, {deliveries} deliveries, {faults} failed records retried, 0 divergences");
-    assert!(faults > 0, "the fault injector never fired");
+    eprintln!(
+        "model: {seeds} seeds, {} records, {} deliveries, {} failed records retried, {} poison images, {} records quarantined, {} seeds with a shard split, {} with a new stream, 0 divergences",
+        f.records, f.deliveries, f.faults, f.poisoned, f.quarantined, f.splits, f.new_streams
+    );
+    assert!(f.faults > 0, "the fault injector never fired");
+    assert!(f.quarantined > 0 && f.new_streams > 0 && f.splits > 0, "every case was exercised");
 }

@@ -3,10 +3,9 @@
 //! invocation nears its deadline, and returns the cursor to continue from. Its role may read
 //! the source table; the stream function's may not.
 
-use dynamo_shadow_core::sanitize::token_key_from_env;
-use dynamo_shadow_lambda::runtime::{init_logging, now_millis, parse_event, policy_from_env, FunctionError};
+use dynamo_shadow_lambda::runtime::{init_logging, now_millis, parse_event, policy_from_env, token_key, FunctionError};
 use dynamo_shadow_lambda::{Config, Routes};
-use dynamo_shadow_ops::backfill::{run_segment_request, SegmentRequest};
+use dynamo_shadow_ops::backfill::{run_segment_request, Deadline, SegmentRequest};
 use dynamo_shadow_store::{sdk_config, DynamoSdk, Timeouts};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::value::RawValue;
@@ -28,10 +27,15 @@ async fn segment(store: &DynamoSdk, routes: &Routes, req: &Value, deadline_ms: u
     } else if req.shadow_table != route.shadow_table {
         return Err(bad(format!("this function writes `{}`, not `{}`", route.shadow_table, req.shadow_table)));
     }
-    // Stop a minute before the deadline (a page's writes must finish), or at a third of a short budget.
+    // Start no page after a minute before the deadline (a page's writes should finish), or a
+    // third of a short budget; start no write after the deadline less 10 s (a sixth of a short
+    // budget), so a slow write budget never runs the invocation into its timeout.
     let left = deadline_ms.saturating_sub(now_millis());
-    let budget = if left > 90_000 { left - 60_000 } else { left / 3 };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(budget);
+    let pages = if left > 90_000 { left - 60_000 } else { left / 3 };
+    let writes = left - (left / 6).min(10_000);
+    let now = std::time::Instant::now();
+    let ms = std::time::Duration::from_millis;
+    let deadline = Deadline { pages: now + ms(pages), writes: now + ms(writes) };
     let resp = run_segment_request(store, &route.sanitizer, req, Some(deadline))
         .await
         .map_err(|e| FunctionError::new("BackfillFailed", e.to_string()))?;
@@ -51,21 +55,21 @@ async fn segment(store: &DynamoSdk, routes: &Routes, req: &Value, deadline_ms: u
 async fn main() -> Result<(), Error> {
     init_logging(&["shadow_backfill"]);
     let env = |k: &str| std::env::var(k).ok();
-    let init = || -> Result<(Config, Routes), String> {
+    let init = async || -> Result<(Config, Routes, dynamo_shadow_store::SdkConfig), String> {
         let config = Config::from_env(env).map_err(|e| e.to_string())?;
         let policy = policy_from_env(env).map_err(|e| e.to_string())?;
-        let key = token_key_from_env(&policy, env).map_err(|e| e.to_string())?;
-        let routes = Routes::from_policy(&policy, &config, key).map_err(|e| e.to_string())?;
-        Ok((config, routes))
+        let sdk = sdk_config(config.max_attempts, Timeouts::CLI).await;
+        let (key, previous) = token_key(&policy, &sdk, env).await?;
+        let routes = Routes::from_policy(&policy, &config, key).map_err(|e| e.to_string())?.with_previous_key(previous);
+        Ok((config, routes, sdk))
     };
-    let (config, routes) = match init() {
+    let (_config, routes, sdk) = match init().await {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(error = %e, "init failed");
             return Err(e.into());
         }
     };
-    let sdk = sdk_config(config.max_attempts, Timeouts::CLI).await;
     let store = DynamoSdk::new(aws_sdk_dynamodb::Client::new(&sdk));
     let (store, routes) = (&store, &routes);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {

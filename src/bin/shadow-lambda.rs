@@ -1,9 +1,10 @@
 //! `shadow-lambda`: the DynamoDB Streams-triggered function. Everything is built once here
 //! (settings, policy, detectors, SDK client) and lent to the handler for every invocation.
 
-use dynamo_shadow_core::sanitize::token_key_from_env;
 use dynamo_shadow_lambda::metrics::{batch_line, DEFAULT_NAMESPACE};
-use dynamo_shadow_lambda::runtime::{check_event, init_logging, now_millis, now_secs, policy_from_env, FunctionError};
+use dynamo_shadow_lambda::runtime::{
+    check_event, init_logging, now_millis, now_secs, policy_from_env, token_key, FunctionError,
+};
 use dynamo_shadow_lambda::{BatchSummary, Config, Routes, StreamHandler};
 use dynamo_shadow_store::{sdk_config, DynamoSdk, Timeouts};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -16,6 +17,7 @@ fn log_summary(s: &BatchSummary) {
         written = s.written,
         deleted = s.deleted,
         coalesced = s.coalesced,
+        quarantined = s.quarantined,
         stale = s.stale,
         unchanged = s.unchanged,
         failed = s.failed,
@@ -67,14 +69,15 @@ fn is_backfill_request(payload: &str) -> bool {
 async fn main() -> Result<(), Error> {
     init_logging(&["shadow_lambda"]);
     let env = |k: &str| std::env::var(k).ok();
-    let init = || -> Result<(Config, Routes), String> {
+    let init = async || -> Result<(Config, Routes, dynamo_shadow_store::SdkConfig), String> {
         let config = Config::from_env(env).map_err(|e| e.to_string())?;
         let policy = policy_from_env(env).map_err(|e| e.to_string())?;
-        let key = token_key_from_env(&policy, env).map_err(|e| e.to_string())?;
-        let routes = Routes::from_policy(&policy, &config, key).map_err(|e| e.to_string())?;
-        Ok((config, routes))
+        let sdk = sdk_config(config.max_attempts, Timeouts::FUNCTION).await;
+        let (key, previous) = token_key(&policy, &sdk, env).await?;
+        let routes = Routes::from_policy(&policy, &config, key).map_err(|e| e.to_string())?.with_previous_key(previous);
+        Ok((config, routes, sdk))
     };
-    let (config, routes) = match init() {
+    let (config, routes, sdk) = match init().await {
         Ok(v) => v,
         Err(e) => {
             // A bad setting or policy fails the init: never run with a half-applied policy.
@@ -82,7 +85,6 @@ async fn main() -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    let sdk = sdk_config(config.max_attempts, Timeouts::FUNCTION).await;
     let store = DynamoSdk::new(aws_sdk_dynamodb::Client::new(&sdk));
     for r in routes.all() {
         tracing::info!(
@@ -92,6 +94,9 @@ async fn main() -> Result<(), Error> {
             shadow = %r.shadow_table,
             "ready"
         );
+        if let Some(w) = r.sanitizer.key_warning() {
+            tracing::warn!(source = r.source_table.as_deref().unwrap_or("*"), "{w}");
+        }
     }
     let metrics = Metrics::from_env();
     let handler = StreamHandler::new(routes, store, config);
@@ -104,7 +109,8 @@ async fn main() -> Result<(), Error> {
                 "a backfill request: this is the stream function; invoke the backfill function (shadow-backfill)",
             ));
         }
-        match handler.handle_json(payload, now_secs()).await {
+        let deadline = handler.config().write_deadline(event.context.deadline, now_millis());
+        match handler.handle_json_until(payload, now_secs(), Some(deadline)).await {
             Ok(result) => {
                 log_summary(&result.summary);
                 metrics.emit(&result.summary);

@@ -410,3 +410,36 @@ def test_backfill_through_throttling_and_partial_batches(aws, endpoint, tables, 
     assert s["written"] == 300 and faults.get("unprocessed", 0) >= 5, (s, faults)
     assert s["write_requests"] > 12, "unprocessed items were sent again"
     assert_shadow_matches(ddb, endpoint, source, shadow2)
+
+
+def test_a_checkpoint_is_for_one_table_identity_and_stays_owner_only(aws, endpoint, tmp_path):
+    """A checkpoint records the tables' identity: after the source table is re-created under
+    the same name, a complete checkpoint is refused (never taken as "complete"); and the
+    checkpoint is owner-only even when a readable temp file was there before."""
+    ddb, _ = aws
+    name = uuid.uuid4().hex[:8]
+    source, shadow = f"bsrc-{name}", f"bshadow-{name}"
+    local_aws.create_tables(ddb, source, shadow)
+    put_many(ddb, source, [item(i) for i in range(50)])
+    cpdir = tmp_path / "cps"
+    cp = cpdir / "cp.json"
+    cpdir.mkdir(mode=0o755)
+    stale_tmp = cp.with_suffix(".tmp")
+    stale_tmp.write_text("{}")
+    stale_tmp.chmod(0o644)
+    args = ("backfill", "--source-table", source, "--shadow-table", shadow, "--checkpoint", str(cp))
+    run_cli(endpoint, *args)
+    assert oct(cp.stat().st_mode & 0o777) == "0o600", "owner-only, whatever the temp file's mode was"
+    state = json.loads(cp.read_text())
+    assert state["identity"]["source_arn"].endswith(f"table/{source}") and state["identity"]["endpoint"] == endpoint
+    assert "complete" in run_cli(endpoint, *args).stderr
+    # The source table deleted and re-created with the same name and other items.
+    ddb.delete_table(TableName=source)
+    time.sleep(1.1)
+    local_aws.create_tables(ddb, source, f"unused-{name}")
+    put_many(ddb, source, [item(i) for i in range(100, 120)])
+    p = run_cli(endpoint, *args, check=False)
+    assert p.returncode == 2, p.stderr
+    assert "another table of the same name" in p.stderr and "--restart" in p.stderr
+    p = run_cli(endpoint, *args, "--restart", "--json")
+    assert json.loads(p.stdout)["summary"]["written"] == 20

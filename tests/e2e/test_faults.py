@@ -145,6 +145,14 @@ def pad(seq: str) -> str:
     return seq.rjust(40, "0")
 
 
+def position(r: dict) -> str:
+    """The `_shadow_seq` the function stores for a record: its stream's label (the end of
+    eventSourceARN), then the sequence number padded to 40 digits."""
+    arn = r.get("eventSourceARN") or ""
+    label = arn.rsplit("/stream/", 1)[1] + "/" if "/stream/" in arn else ""
+    return label + pad(r["dynamodb"]["SequenceNumber"])
+
+
 def is_function_error(status: int, resp) -> bool:
     return status != 200 or not isinstance(resp, dict) or "batchItemFailures" not in resp or "errorType" in resp
 
@@ -219,7 +227,7 @@ class Model:
         self.changing: dict[str, bool] = {}
         for i, r in enumerate(records):
             new, old = lines[2 * i], lines[2 * i + 1]
-            seq = pad(r["dynamodb"]["SequenceNumber"])
+            seq = position(r)
             self.by_seq[seq] = (r, content(json.loads(new)))
             # The function skips a MODIFY whose sanitized image equals its sanitized old image.
             self.changing[seq] = not (r["eventName"] == "MODIFY" and "OldImage" in r["dynamodb"] and new == old)
@@ -242,7 +250,7 @@ class Model:
 
     def note_ok(self, records: list[dict]) -> None:
         for r in records:
-            k, seq = self.key(r), pad(r["dynamodb"]["SequenceNumber"])
+            k, seq = self.key(r), position(r)
             if seq > self.ok_max.get(k, ""):
                 self.ok_max[k] = seq
 
@@ -270,8 +278,8 @@ class Model:
                 self.behind_by_design += 1
             if need and have < need:
                 self.divergences.append(
-                    f"{when}: records up to seq {upto.lstrip('0')} of a key were reported successful, "
-                    f"but the shadow holds seq {have.lstrip('0') or 'nothing'} < {need.lstrip('0')}")
+                    f"{when}: records up to seq {upto} of a key were reported successful, "
+                    f"but the shadow holds seq {have or 'nothing'} < {need}")
 
 
 class Lambda:
@@ -350,10 +358,9 @@ def rates(total: float, delay: float) -> dict[str, float]:
 
 MODEL_CONFIGS = {
     # Few SDK attempts: faults surface as failed records and Lambda's retries carry them.
-    # A write the proxy holds longer than the function timeout makes the invocation time out
-    # (a function error: the batch is bisected), and the held write still lands afterwards.
-    # The SDK sets no read or operation timeout (only a 3.1 s connect timeout), so without
-    # the function timeout it would wait as long as the proxy does.
+    # A write the proxy holds longer than the function's write deadline (half of the 2 s
+    # timeout here) is abandoned: its records are reported failed before the timeout, and the
+    # held write still lands afterwards (the guard keeps that harmless).
     "max_attempts_2": dict(env={"SHADOW_MAX_ATTEMPTS": "2", "AWS_LAMBDA_FUNCTION_TIMEOUT": "2"},
                            rates=rates(0.25, 0.012), delay=2.5),
     # The default (6 attempts): the SDK's retries with backoff absorb the same faults; late
@@ -433,49 +440,56 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
 
 
 # ---------------------------------------------------------------------------------------
-# A poison record fails alone; the other keys of its batch are applied.
+# A poison record is quarantined: not retried, nothing stale stays readable, later records
+# of its key proceed, the other keys of its batch are applied.
 # ---------------------------------------------------------------------------------------
 
-def test_poison_record_fails_alone(aws, endpoint, tmp_path):
+def test_poison_records_are_quarantined_and_never_leave_stale_data(aws, endpoint, tmp_path):
     ddb, streams = aws
     source, shadow, arn = new_tables(ddb)
     ddb.put_item(TableName=source, Item={"pk": S("A"), "sk": S("1"), "note": S("fine"), "api_key": S(STRIPE[0])})
+    ddb.put_item(TableName=source, Item={"pk": S("Q1"), "sk": S("1"), "note": S("the old version")})
     # A real item DynamoDB accepts (368 KB) that grows past 400 KB when its URL credentials
     # are redacted: it can never be shadowed. (One credential every 92 bytes: denser text
     # would exceed the matcher's work budget and be redacted whole instead.)
     log = "https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " * 4000
-    ddb.put_item(TableName=source, Item={"pk": S("B"), "sk": S("1"), "log": S(log)})
+    ddb.put_item(TableName=source, Item={"pk": S("Q1"), "sk": S("1"), "log": S(log)})
     ddb.put_item(TableName=source, Item={"pk": S("C"), "sk": S("1"), "note": S(f"mail {EMAILS[0]}")})
-    ddb.update_item(TableName=source, Key={"pk": S("B"), "sk": S("1")}, UpdateExpression="SET n = :n",
-                    ExpressionAttributeValues={":n": N("1")})
     ddb.put_item(TableName=source, Item={"pk": S("D"), "sk": S("1"), "note": S("ok")})
     ddb.update_item(TableName=source, Key={"pk": S("A"), "sk": S("1")}, UpdateExpression="SET note = :n",
                     ExpressionAttributeValues={":n": S("changed")})
+    ddb.delete_item(TableName=source, Key={"pk": S("Q1"), "sk": S("1")})
     records = local_aws.read_stream(streams, arn, source)
     assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
-        ("INSERT", "A"), ("INSERT", "B"), ("INSERT", "C"), ("MODIFY", "B"), ("INSERT", "D"), ("MODIFY", "A")]
+        ("INSERT", "A"), ("INSERT", "Q1"), ("MODIFY", "Q1"), ("INSERT", "C"), ("INSERT", "D"), ("MODIFY", "A"),
+        ("REMOVE", "Q1")]
     # A second poison, not from DynamoDB: a number it could never hold, in D's record.
     records[4] = json.loads(json.dumps(records[4]))
     records[4]["dynamodb"]["NewImage"]["n"] = N("1E+126")
-    seq = [r["dynamodb"]["SequenceNumber"] for r in records]
-    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "SHADOW_METRICS": "on"}
     with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
-        status, resp = emu.invoke(local_aws.event(records))
-        assert status == 200, resp
-        assert resp == {"batchItemFailures": [{"itemIdentifier": s} for s in (seq[1], seq[3], seq[4])]}, \
-            "B's record and the record after it for the same key, and D's record, fail; nothing else"
+        # Q1's good version is shadowed first.
+        assert emu.invoke(local_aws.event(records[:2])) == (200, {"batchItemFailures": []})
+        assert shadow_items(ddb, shadow)[("Q1", "1")]["note"] == S("the old version")
+        # Then the poison MODIFY, alone in its batch (the worst case: nothing newer carries the key).
+        status, resp = emu.invoke(local_aws.event(records[2:6]))
+        assert (status, resp) == (200, {"batchItemFailures": []}), "permanent failures are not retried"
         items = shadow_items(ddb, shadow)
-        assert set(items) == {("A", "1"), ("C", "1")}
+        q1, d = items[("Q1", "1")], items[("D", "1")]
+        assert "note" not in q1 and "log" not in q1, "the old version is no longer readable"
+        assert q1["_shadow_quarantined"] == S("too_large") and d["_shadow_quarantined"] == S("malformed_image")
+        assert set(q1) == {"pk", "sk", "_shadow_seq", "_shadow_quarantined", "_shadow_policy"}, "a marker holds no data"
         assert items[("A", "1")]["note"] == S("changed") and "api_key" not in items[("A", "1")]
         assert items[("C", "1")]["note"] == S("mail [REDACTED:EMAIL]")
-        # Lambda retries from the lowest failed sequence number: the poison fails again, alone.
-        status, resp = emu.invoke(local_aws.event(records[1:]))
-        assert resp == {"batchItemFailures": [{"itemIdentifier": s} for s in (seq[1], seq[3], seq[4])]}
-        assert set(shadow_items(ddb, shadow)) == {("A", "1"), ("C", "1")}
+        # The delete after it applies in order; a replay of the poison is stale.
+        assert emu.invoke(local_aws.event(records[6:])) == (200, {"batchItemFailures": []})
+        assert emu.invoke(local_aws.event(records[2:3])) == (200, {"batchItemFailures": []})
+        assert shadow_items(ddb, shadow)[("Q1", "1")]["_shadow_deleted"] == {"BOOL": True}
         logs = emu.logs()
-    assert "over DynamoDB's 400 KB item limit" in logs
+    assert "record quarantined" in logs and "over DynamoDB's 400 KB item limit" in logs
     assert "attribute `n`: outside DynamoDB's number range" in logs
-    assert "https://a:b@h" not in logs
+    assert '"QuarantinedRecords":2' in logs, "the EMF metric counts them"
+    assert "https://a:b@h" not in logs and "Q1" not in logs, "the log names a key hash, not the key"
 
 
 # ---------------------------------------------------------------------------------------
@@ -533,7 +547,9 @@ def with_field(r: dict, value, *path: str) -> dict:
 
 def malformed_cases() -> list[tuple[str, object, str, object]]:
     """(name, payload, expectation, detail): "error" (a function error whose message holds
-    detail), "failed" (detail = indices of the records reported failed, the rest applied), or
+    detail), "failed" (detail = indices of the records reported failed, the rest applied),
+    "quarantined" (detail = indices of records that can never be applied: not reported failed,
+    their key's shadow item a marker with no data, or none when the key itself is invalid), or
     "ok" (detail = a check on the shadow items)."""
     bad_utf8 = base64.b64encode(b"\xff\xfe\xfd\x80 not text").decode()
     c = []
@@ -549,36 +565,36 @@ def malformed_cases() -> list[tuple[str, object, str, object]]:
     c.append(("no Keys", {"Records": [without(rec("f3"), "dynamodb", "Keys"), rec("f3ok")]}, "failed", [0]))
     c.append(("Keys a string", {"Records": [rec("f4", keys="pk"), rec("f4ok")]}, "failed", [0]))
     c.append(("Keys of an unknown type", {"Records": [rec("f5", keys={"pk": {"Q": "f5"}, "sk": S("x")}), rec("f5ok")]}, "failed", [0]))
-    c.append(("NewImage an array", {"Records": [rec("f6", new=[1, 2]), rec("f6ok")]}, "failed", [0]))
+    c.append(("NewImage an array", {"Records": [rec("f6", new=[1, 2]), rec("f6ok")]}, "quarantined", [0]))
     c.append(("no eventName", {"Records": [without(rec("f7"), "eventName"), rec("f7ok")]}, "failed", [0]))
-    c.append(("unknown eventName", {"Records": [rec("f8", event="UPSERT"), rec("f8ok")]}, "failed", [0]))
+    c.append(("unknown eventName", {"Records": [rec("f8", event="UPSERT"), rec("f8ok")]}, "quarantined", [0]))
     c.append(("SizeBytes a string", {"Records": [with_field(rec("f9"), "big", "dynamodb", "SizeBytes"), rec("f9ok")]}, "failed", [0]))
-    c.append(("INSERT without NewImage", {"Records": [rec("f10", new=None), rec("f10ok")]}, "failed", [0]))
-    c.append(("key attribute missing from NewImage", {"Records": [rec("f11", new={"sk": S("x"), "v": S("1")}), rec("f11ok")]}, "failed", [0]))
-    c.append(("unknown type", {"Records": [rec("f12", new=img("f12", x={"Q": "value"})), rec("f12ok")]}, "failed", [0]))
-    c.append(("BOOL a string", {"Records": [rec("f13", new=img("f13", x={"BOOL": "yes"})), rec("f13ok")]}, "failed", [0]))
-    c.append(("NULL false", {"Records": [rec("f14", new=img("f14", x={"NULL": False})), rec("f14ok")]}, "failed", [0]))
-    c.append(("B not base64", {"Records": [rec("f15", new=img("f15", x={"B": "!!not base64!!"})), rec("f15ok")]}, "failed", [0]))
-    c.append(("S a number", {"Records": [rec("f16", new=img("f16", x={"S": 5})), rec("f16ok")]}, "failed", [0]))
-    c.append(("key of type M", {"Records": [rec("f17", keys={"pk": {"M": {}}, "sk": S("x")}, new={"pk": {"M": {}}, "sk": S("x")}), rec("f17ok")]}, "failed", [0]))
+    c.append(("INSERT without NewImage", {"Records": [rec("f10", new=None), rec("f10ok")]}, "quarantined", [0]))
+    c.append(("key attribute missing from NewImage", {"Records": [rec("f11", new={"sk": S("x"), "v": S("1")}), rec("f11ok")]}, "quarantined", [0]))
+    c.append(("unknown type", {"Records": [rec("f12", new=img("f12", x={"Q": "value"})), rec("f12ok")]}, "quarantined", [0]))
+    c.append(("BOOL a string", {"Records": [rec("f13", new=img("f13", x={"BOOL": "yes"})), rec("f13ok")]}, "quarantined", [0]))
+    c.append(("NULL false", {"Records": [rec("f14", new=img("f14", x={"NULL": False})), rec("f14ok")]}, "quarantined", [0]))
+    c.append(("B not base64", {"Records": [rec("f15", new=img("f15", x={"B": "!!not base64!!"})), rec("f15ok")]}, "quarantined", [0]))
+    c.append(("S a number", {"Records": [rec("f16", new=img("f16", x={"S": 5})), rec("f16ok")]}, "quarantined", [0]))
+    c.append(("key of type M", {"Records": [rec("f17", keys={"pk": {"M": {}}, "sk": S("x")}, new={"pk": {"M": {}}, "sk": S("x")}), rec("f17ok")]}, "quarantined", [0]))
     # The later record of a key whose earlier record failed is failed too (ordering).
-    c.append(("a failure fails the rest of its key only",
-              {"Records": [rec("f18", new=img("f18", x={"N": "12abc"})), rec("f18"), rec("f18b")]}, "failed", [0, 1]))
+    c.append(("a permanent failure does not hold up its key",
+              {"Records": [rec("f18", new=img("f18", x={"N": "12abc"})), rec("f18"), rec("f18b")]}, "quarantined", [0]))
     # Numbers: DynamoDB's 38 digits and -130..+125 exponents, exact strings kept.
     for n in ("12345678901234567890123456789012345678", "9.9E+125", "1E-130", "-0.00012345678901234567890123456789012345678",
               "1.2345678901234567890123456789012345678E+100"):
         c.append((f"number {n}", {"Records": [rec(f"n{n}", new=img(f"n{n}", x=N(n)))]}, "ok",
                   lambda items, n=n: items[(f"n{n}", "x")]["x"] == N(n)))
     for n in ("123456789012345678901234567890123456789", "1E+126", "1E-131", "NaN", "Infinity", "1e1000000", "-", "0x10", "1_000"):
-        c.append((f"number {n}", {"Records": [rec(f"bad{n}", new=img(f"bad{n}", x=N(n))), rec(f"bad{n}ok")]}, "failed", [0]))
-    c.append(("bad number inside an NS", {"Records": [rec("ns", new=img("ns", x={"NS": ["1", "1E+200"]})), rec("nsok")]}, "failed", [0]))
+        c.append((f"number {n}", {"Records": [rec(f"bad{n}", new=img(f"bad{n}", x=N(n))), rec(f"bad{n}ok")]}, "quarantined", [0]))
+    c.append(("bad number inside an NS", {"Records": [rec("ns", new=img("ns", x={"NS": ["1", "1E+200"]})), rec("nsok")]}, "quarantined", [0]))
     # Nesting: DynamoDB takes 31 map levels below an attribute and refuses 32.
     c.append(("31 nested maps", {"Records": [rec("d31", new=img("d31", x=nested(31)))]}, "ok",
               lambda items: items[("d31", "x")]["x"] == nested(31)))
-    c.append(("32 nested maps", {"Records": [rec("d32", new=img("d32", x=nested(32))), rec("d32ok")]}, "failed", [0]))
-    c.append(("40 nested lists", {"Records": [rec("l40", new=img("l40", x=json.loads('{"L":[' * 40 + '{"S":"x"}' + ']}' * 40))), rec("l40ok")]}, "failed", [0]))
+    c.append(("32 nested maps", {"Records": [rec("d32", new=img("d32", x=nested(32))), rec("d32ok")]}, "quarantined", [0]))
+    c.append(("40 nested lists", {"Records": [rec("l40", new=img("l40", x=json.loads('{"L":[' * 40 + '{"S":"x"}' + ']}' * 40))), rec("l40ok")]}, "quarantined", [0]))
     # Deeper than serde_json goes (128 JSON levels): the record is failed, not the event.
-    c.append(("70 nested maps", {"Records": [rec("d70ok"), rec("d70", new=img("d70", x=nested(70)))]}, "failed", [1]))
+    c.append(("70 nested maps", {"Records": [rec("d70ok"), rec("d70", new=img("d70", x=nested(70)))]}, "quarantined", [1]))
     # Binary that is not UTF-8 is scanned as the text a reader could decode from it: kept
     # byte for byte when nothing is found; compressed binary (gzip here) is dropped whole,
     # as a scan cannot see what it holds; the rest of the item is written.
@@ -592,7 +608,7 @@ def malformed_cases() -> list[tuple[str, object, str, object]]:
     # Item size: DynamoDB's 400 KB.
     c.append(("a 390 KB item", {"Records": [rec("z1", new=img("z1", s=S("hello world " * 33000)))]}, "ok",
               lambda items: len(items[("z1", "x")]["s"]["S"]) == 12 * 33000))
-    c.append(("a 420 KB item", {"Records": [rec("z2", new=img("z2", s=S("hello world " * 35000))), rec("z2ok")]}, "failed", [0]))
+    c.append(("a 420 KB item", {"Records": [rec("z2", new=img("z2", s=S("hello world " * 35000))), rec("z2ok")]}, "quarantined", [0]))
     # Sets DynamoDB never emits: an empty set is dropped (DynamoDB rejects empty sets), a
     # duplicate element collapses; the rest of the item is written.
     c.append(("empty SS", {"Records": [rec("es", new=img("es", x={"SS": []}, y=S("kept")))]}, "ok",
@@ -632,6 +648,12 @@ def test_malformed_events(aws, endpoint, tmp_path):
                 want = {recs[i]["dynamodb"]["SequenceNumber"] for i in (detail if expect == "failed" else [])}
                 if failed != want:
                     problems.append(f"{name}: reported failed {sorted(failed)}, expected {sorted(want)}")
+                for i in (detail if expect == "quarantined" else []):
+                    last_of_key = all(keys[j] != keys[i] for j in range(i + 1, len(recs)))
+                    item = after.get(keys[i]) if keys[i] is not None else None
+                    if keys[i] is not None and last_of_key and (
+                            item is None or "_shadow_quarantined" not in item or set(content(item)) != {"pk", "sk", "_shadow_quarantined"}):
+                        problems.append(f"{name}: record {i} should have left a bare quarantine marker, found {str(item)[:200]}")
                 for i, r in enumerate(recs):
                     if keys[i] is None:
                         continue
@@ -657,7 +679,7 @@ def test_malformed_events(aws, endpoint, tmp_path):
         assert (status, resp) == (200, {"batchItemFailures": []}), str(resp)[:300]
         items = shadow_items(ddb, shadow)
         last = {key_of(r["dynamodb"]["Keys"]): r for r in ev["Records"]}
-        assert all(items[k]["_shadow_seq"]["S"] == pad(r["dynamodb"]["SequenceNumber"]) and items[k]["v"] == r["dynamodb"]["NewImage"]["v"]
+        assert all(items[k]["_shadow_seq"]["S"] == position(r) and items[k]["v"] == r["dynamodb"]["NewImage"]["v"]
                    for k, r in last.items()), "each key holds its newest version"
 
         # Just under Lambda's 6 MB payload: fifteen 390 KB items.
@@ -849,10 +871,13 @@ def test_canaries_never_leave_except_in_the_shadow_table(aws, proxy, tmp_path, l
         assert call(local_aws.event(records)) == (200, {"batchItemFailures": []})
         items = json.dumps(local_aws._jsonable(local_aws.scan_all(ddb, shadow)))
         assert items.count('"_shadow_seq"') == 3 and c.secret not in items and c.number in items
-        # Failures: poison records, one each, next to a good record.
+        # Failures: poison records, one each, next to a good record. All are quarantined but
+        # the one whose Keys are malformed (it cannot name a shadow item): that one is retried.
         poison = poison_records(c, records[0])
         status, resp = call(local_aws.event(poison + [records[2]]))
-        assert status == 200 and len(resp["batchItemFailures"]) == len(poison), resp
+        assert status == 200 and len(resp["batchItemFailures"]) == 1, resp
+        markers = [i for i in local_aws.scan_all(ddb, shadow) if "_shadow_quarantined" in i]
+        assert len(markers) == len(poison) - 1, markers
         # Refused events.
         for bad in ({"Records": c.text}, {c.text: 1}, {"Records": [{"dynamodb": {"NewImage": {"x": S(c.text)}}}]},
                     f'{{"Records": "{c.text}'.encode(),
@@ -886,18 +911,19 @@ def test_canaries_never_leave_except_in_the_shadow_table(aws, proxy, tmp_path, l
     assert not any(hits.values()), f"canaries leaked at {levels}: " + json.dumps(hits)
 
 
-def test_record_whose_new_image_key_differs_from_its_keys_fails_closed(aws, endpoint, tmp_path):
+def test_record_whose_new_image_key_differs_from_its_keys_is_quarantined(aws, endpoint, tmp_path):
     """A record is grouped (ordered) by `dynamodb.Keys`; one whose NewImage names another item
-    cannot be applied with certainty: it must be reported failed and write nothing."""
+    cannot be applied with certainty: its key is quarantined and nothing of the image is written."""
     ddb, _ = aws
     _, shadow, _ = new_tables(ddb)
     r = rec("A", new=img("B", v=S("written by a record for A")))
     env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
     with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
         status, resp = emu.invoke({"Records": [r]})
-    written = sorted(shadow_items(ddb, shadow))
-    assert (status, resp, written) == (200, {"batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}]}, []), \
-        f"reported {resp}, shadow items written: {written}"
+    items = shadow_items(ddb, shadow)
+    assert (status, resp, sorted(items)) == (200, {"batchItemFailures": []}, [("A", "x")]), \
+        f"reported {resp}, shadow items written: {sorted(items)}"
+    assert items[("A", "x")]["_shadow_quarantined"] == S("key_mismatch") and "v" not in items[("A", "x")]
 
 
 def test_canary_in_a_map_key_does_not_leak_from_a_refused_event(aws, endpoint, tmp_path):
@@ -918,8 +944,10 @@ def test_canary_in_a_map_key_does_not_leak_from_a_refused_event(aws, endpoint, t
     with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
         for name, raw in (("nesting over 128 JSON levels", too_deep), ("invalid UTF-8 in a value", bad_utf8)):
             status, resp = emu.invoke_raw(raw)
-            # Refused whole or reported failed (the record's sequence number only): never written.
-            assert is_function_error(status, resp) or [f["itemIdentifier"] for f in resp["batchItemFailures"]], resp
+            # Refused whole, reported failed (the record's sequence number only) or quarantined
+            # (a marker holding no data): the value is never written.
+            assert is_function_error(status, resp) or [f["itemIdentifier"] for f in resp["batchItemFailures"]] \
+                or all("_shadow_quarantined" in i for i in local_aws.scan_all(ddb, shadow)), resp
             if c.mapkey in json.dumps(resp):
                 leaks.append(f"{name}: the error response names the map key")
         if c.mapkey in emu.logs():
@@ -949,3 +977,71 @@ def test_canary_in_a_malformed_backfill_request_does_not_leak(aws, endpoint, tmp
     hits = {name: [s for s in c.all() if s in blob] for name, blob in
             (("emulator log (stdout/stderr)", logs), ("responses and error bodies", "\n".join(emitted)))}
     assert not any(hits.values()), "canaries leaked: " + json.dumps(hits)
+
+
+# ---------------------------------------------------------------------------------------
+# Stream identity: a re-created table's new stream restarts its sequence numbers below the
+# old stream's; its writes must win, and a redrive of the old stream must not.
+# ---------------------------------------------------------------------------------------
+
+def test_a_new_stream_of_a_recreated_table_is_never_frozen_out(aws, endpoint, tmp_path):
+    ddb, streams = aws
+    source, shadow, old_arn = new_tables(ddb)
+    ddb.put_item(TableName=source, Item={"pk": S("K"), "sk": S("1"), "note": S("before the restore")})
+    for i in range(5):  # push the old stream's sequence numbers up
+        ddb.put_item(TableName=source, Item={"pk": S(f"F{i}"), "sk": S("1"), "note": S("filler")})
+    old = local_aws.read_stream(streams, old_arn, source)
+    ddb.delete_table(TableName=source)
+    time.sleep(1.1)  # stream labels are timestamps
+    new_arn = local_aws.create_tables(ddb, source, f"unused-{uuid.uuid4().hex[:6]}")
+    assert new_arn != old_arn
+    ddb.put_item(TableName=source, Item={"pk": S("K"), "sk": S("1"), "note": S("after the restore")})
+    new = local_aws.read_stream(streams, new_arn, source)
+    old_k = [r for r in old if r["dynamodb"]["Keys"]["pk"]["S"] == "K"][-1]
+    assert int(new[0]["dynamodb"]["SequenceNumber"]) < int(old[-1]["dynamodb"]["SequenceNumber"]), \
+        "moto restarts a new stream's sequence numbers lower (the case under test)"
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke(local_aws.event(old)) == (200, {"batchItemFailures": []})
+        assert shadow_items(ddb, shadow)[("K", "1")]["note"] == S("before the restore")
+        assert emu.invoke(local_aws.event(new)) == (200, {"batchItemFailures": []})
+        k = shadow_items(ddb, shadow)[("K", "1")]
+        assert k["note"] == S("after the restore"), "the new stream's write won"
+        assert k["_shadow_seq"]["S"].startswith(new_arn.rsplit("/stream/", 1)[1] + "/")
+        # A redrive of the old stream after the new one: stale, nothing changes.
+        assert emu.invoke(local_aws.event([old_k])) == (200, {"batchItemFailures": []})
+        assert shadow_items(ddb, shadow)[("K", "1")] == k
+
+
+# ---------------------------------------------------------------------------------------
+# Deadlines: a slow endpoint gives partial failures before the function's timeout, never a
+# timeout of the whole invocation.
+# ---------------------------------------------------------------------------------------
+
+def test_a_slow_endpoint_gives_partial_failures_not_a_timeout(aws, proxy, tmp_path):
+    ddb, streams = aws
+    source, shadow, arn = new_tables(ddb)
+    for i in range(12):
+        ddb.put_item(TableName=source, Item={"pk": S(f"K{i}"), "sk": S("1"), "note": S(f"v{i}")})
+    records = local_aws.read_stream(streams, arn, source)
+    proxy.clear()
+    proxy.delay = 1.0
+    proxy.script(["delay"] * 12)
+    # 3 s timeout, 1 s margin, one write at a time, each answered after 1 s: about two land.
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": proxy.url, "AWS_LAMBDA_FUNCTION_TIMEOUT": "3",
+           "SHADOW_CONCURRENCY": "1", "SHADOW_DEADLINE_MARGIN_MS": "1000", "SHADOW_MAX_ATTEMPTS": "1"}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        t0 = time.monotonic()
+        status, resp = emu.invoke(local_aws.event(records))
+        took = time.monotonic() - t0
+        assert status == 200 and isinstance(resp, dict), (status, resp)
+        failed = [f["itemIdentifier"] for f in resp["batchItemFailures"]]
+        assert 0 < len(failed) < len(records), resp
+        assert took < 3.0, f"answered before the timeout ({took:.2f} s)"
+        FIGURES["deadline_partial_failure"] = {"records": len(records), "failed": len(failed), "seconds": round(took, 2)}
+        assert proxy.wait_idle(10)
+        proxy.clear()
+        # The retry from the lowest failed sequence number applies the rest.
+        rest = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
+        assert emu.invoke(local_aws.event(rest)) == (200, {"batchItemFailures": []})
+    assert len(shadow_items(ddb, shadow)) == len(records)

@@ -127,3 +127,90 @@ def test_tokenizing_policy_without_a_key_fails_init(endpoint, tmp_path):
         logs = emu.logs()
     assert status != 200 or "errorType" in json.dumps(resp), resp
     assert "SHADOW_TOKEN_KEY" in logs
+
+
+def test_the_token_key_comes_from_secrets_manager_at_cold_start(endpoint, tmp_path):
+    """The template passes only the secret's ARN: the function reads the key with
+    GetSecretValue (moto's Secrets Manager here), and tokens equal the CLI's with that key."""
+    import boto3
+    ddb, streams = local_aws.clients(endpoint)
+    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=local_aws.REGION,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    secret_arn = sm.create_secret(Name=f"shadow-key-{uuid.uuid4().hex[:6]}", SecretString=TOKEN_KEY)["ARN"]
+    name = uuid.uuid4().hex[:8]
+    source, shadow = f"users-{name}", f"users-{name}-shadow"
+    arn = local_aws.create_tables(ddb, source, shadow, keys=(("email", "S"),))
+    ddb.put_item(TableName=source, Item={"email": S("carol@example.com"), "plan": S("pro")})
+    records = local_aws.read_stream(streams, arn, source)
+    policy = "version = 1\nkeys = [\"email\"]\n[[rule]]\npath = \"email\"\naction = \"tokenize\"\n"
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
+           "SHADOW_POLICY": policy, "SHADOW_TOKEN_KEY_SECRET_ARN": secret_arn}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke(local_aws.event(records)) == (200, {"batchItemFailures": []})
+        logs = emu.logs()
+    [item] = local_aws.scan_all(ddb, shadow)
+    pf = tmp_path / "p.toml"
+    pf.write_text(policy)
+    r = cli("sanitize", "--key", "email", "--policy", str(pf), stdin='{"email": {"S": "carol@example.com"}}\n',
+            env={"SHADOW_TOKEN_KEY": TOKEN_KEY})
+    assert json.loads(r.stdout)["email"] == item["email"], "the function used the secret's key"
+    assert TOKEN_KEY not in logs
+    # A secret that cannot be read fails the init, naming the variable and the error code.
+    env["SHADOW_TOKEN_KEY_SECRET_ARN"] = secret_arn + "-missing"
+    with local_aws.Emulator(env, tmp_path / "rie2.log") as emu:
+        status, resp = emu.invoke({"Records": []}, timeout=30)
+        logs = emu.logs()
+    assert status != 200 or "errorType" in json.dumps(resp), resp
+    assert "SHADOW_TOKEN_KEY_SECRET_ARN: GetSecretValue failed: ResourceNotFoundException" in logs, logs[-1500:]
+
+
+def test_a_key_holding_pii_never_reaches_the_shadow_table_verbatim(endpoint, tmp_path):
+    """Keys are data too: under the default policy (keys kept verbatim) a key holding an
+    email is quarantined, items and tombstones alike, and the function warns at init."""
+    ddb, streams = local_aws.clients(endpoint)
+    name = uuid.uuid4().hex[:8]
+    source, shadow = f"keys-{name}", f"keys-{name}-shadow"
+    arn = local_aws.create_tables(ddb, source, shadow)
+    ddb.put_item(TableName=source, Item={"pk": S("USER#jane.doe@example.org"), "sk": S("PROFILE"), "plan": S("pro")})
+    ddb.put_item(TableName=source, Item={"pk": S("USER#1001"), "sk": S("PROFILE"), "plan": S("free")})
+    ddb.delete_item(TableName=source, Key={"pk": S("USER#jane.doe@example.org"), "sk": S("PROFILE")})
+    records = local_aws.read_stream(streams, arn, source)
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke(local_aws.event(records)) == (200, {"batchItemFailures": []}), "quarantined, not retried"
+        logs = emu.logs()
+    items = local_aws.scan_all(ddb, shadow)
+    assert [i["pk"]["S"] for i in items] == ["USER#1001"]
+    assert "jane.doe" not in json.dumps(items) and "jane.doe" not in logs
+    assert "record quarantined" in logs and "key_finding" in logs
+    assert "key values are kept verbatim and scanned" in logs, "the init-time warning"
+
+
+def test_during_a_key_rotation_a_delete_tombstones_both_tokens(endpoint, tmp_path):
+    """The secret may hold {"current", "previous"}: items written under the previous key
+    keep its token as their shadow key, so a REMOVE tombstones both."""
+    import boto3
+    ddb, streams = local_aws.clients(endpoint)
+    sm = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=local_aws.REGION,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    new_key = "fedcba9876543210fedcba9876543210-rotated"
+    secret_arn = sm.create_secret(Name=f"shadow-key-{uuid.uuid4().hex[:6]}",
+                                  SecretString=json.dumps({"current": new_key, "previous": TOKEN_KEY}))["ARN"]
+    name = uuid.uuid4().hex[:8]
+    source, shadow = f"users-{name}", f"users-{name}-shadow"
+    arn = local_aws.create_tables(ddb, source, shadow, keys=(("email", "S"),))
+    ddb.put_item(TableName=source, Item={"email": S("dave@example.com"), "plan": S("pro")})
+    ddb.delete_item(TableName=source, Key={"email": S("dave@example.com")})
+    insert, remove = local_aws.read_stream(streams, arn, source)
+    policy = "version = 1\nkeys = [\"email\"]\n[[rule]]\npath = \"email\"\naction = \"tokenize\"\n"
+    base = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "SHADOW_POLICY": policy}
+    with local_aws.Emulator({**base, "SHADOW_TOKEN_KEY": TOKEN_KEY}, tmp_path / "before.log") as emu:
+        assert emu.invoke(local_aws.event([insert])) == (200, {"batchItemFailures": []})
+    rotated = {**base, "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint, "SHADOW_TOKEN_KEY_SECRET_ARN": secret_arn}
+    with local_aws.Emulator(rotated, tmp_path / "after.log") as emu:
+        assert emu.invoke(local_aws.event([remove])) == (200, {"batchItemFailures": []})
+        logs = emu.logs()
+    items = local_aws.scan_all(ddb, shadow)
+    assert len(items) == 2 and all(i.get("_shadow_deleted") == {"BOOL": True} for i in items), items
+    assert "plan" not in json.dumps(items) and "dave@example.com" not in json.dumps(items)
+    assert TOKEN_KEY not in logs and new_key not in logs

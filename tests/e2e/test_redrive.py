@@ -65,7 +65,7 @@ def test_redrive_reapplies_dead_lettered_batches(endpoint):
     assert items["U#1"]["name"] == S("renamed"), "records applied in stream order"
     assert items["U#2"]["_shadow_deleted"] == {"BOOL": True}
     assert items["U#0"]["bio"] == S("mail [REDACTED:EMAIL]") and "api_key" not in items["U#0"]
-    assert items["U#0"]["_shadow_seq"]["S"].lstrip("0") == seqs[0]
+    assert items["U#0"]["_shadow_seq"]["S"].rsplit("/", 1)[1].lstrip("0") == seqs[0]
     assert not [s for s in SECRETS if s in json.dumps(list(items.values())) + p.stdout + p.stderr]
 
     # Redriving again, or an older part of the range after newer writes, changes nothing.

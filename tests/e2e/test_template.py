@@ -6,6 +6,7 @@ the alarms watch the right things, and both functions build from one definition.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -40,12 +41,15 @@ def test_a_poison_record_ends_in_the_dead_letter_queue_after_bounded_retries():
 
 def test_the_stream_function_can_write_the_shadow_table_and_never_read_the_source():
     stmts = R["ShadowFunction"]["Properties"]["Policies"][0]["Statement"]
-    by_sid = {s["Sid"]: s for s in stmts}
+    by_sid = {s["Sid"]: s for s in stmts if "Sid" in s}
     assert by_sid["WriteTheShadowTable"]["Action"] == ["dynamodb:PutItem"]
     deny = by_sid["NeverReadSourceItems"]
     assert deny["Effect"] == "Deny" and {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query"} <= set(deny["Action"])
+    # The deny covers the source table's indexes too, in both branches.
+    for branch in deny["Resource"]["If"][1:]:
+        assert len(branch) == 2 and "/index/*" in json.dumps(branch[1]), branch
     # The backfill function reads the source (it has to) and writes only the shadow table.
-    bf = {s["Sid"]: s for s in R["BackfillFunction"]["Properties"]["Policies"][0]["Statement"]}
+    bf = {s["Sid"]: s for s in R["BackfillFunction"]["Properties"]["Policies"][0]["Statement"] if "Sid" in s}
     assert "dynamodb:Scan" in bf["ScanTheSource"]["Action"]
     assert bf["FillTheShadowTable"]["Resource"] == {"GetAtt": "ShadowTable.Arn"}
     assert "dynamodb:PutItem" in bf["FillTheShadowTable"]["Action"]
@@ -58,6 +62,7 @@ def test_alarms_watch_lag_errors_the_queue_and_failed_records():
         "FunctionErrorsAlarm": ("AWS/Lambda", "Errors"),
         "DeadLetterQueueAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         "FailedRecordsAlarm": ({"Ref": "MetricsNamespace"}, "FailedRecords"),
+        "QuarantinedRecordsAlarm": ({"Ref": "MetricsNamespace"}, "QuarantinedRecords"),
     }
     assert set(alarms) == set(want)
     for name, (ns, metric) in want.items():
@@ -78,3 +83,22 @@ def test_each_function_runs_its_own_binary():
     assert b["Metadata"] == {"BuildMethod": "rust-cargolambda", "BuildProperties": {"Binary": "shadow-backfill"}}
     for k in ("CodeUri", "Handler", "Runtime", "Architectures"):
         assert a["Properties"][k] == b["Properties"][k], k
+
+
+def test_the_token_key_is_never_in_a_functions_configuration():
+    for name in ("ShadowFunction", "BackfillFunction"):
+        fn = R[name]["Properties"]
+        env = fn["Environment"]["Variables"]
+        assert "SHADOW_TOKEN_KEY" not in env and "resolve:secretsmanager" not in json.dumps(env), name
+        assert env["SHADOW_TOKEN_KEY_SECRET_ARN"] == {"If": ["HasTokenKey", {"Ref": "TokenKeySecretArn"}, {"Ref": "AWS::NoValue"}]}
+        # Its role may read exactly that secret.
+        reads = [s for s in fn["Policies"][0]["Statement"] if "If" in s]
+        assert reads and reads[0]["If"][1] == {"Sid": "ReadTheTokenKey", "Effect": "Allow",
+                                                "Action": "secretsmanager:GetSecretValue",
+                                                "Resource": {"Ref": "TokenKeySecretArn"}}, name
+
+
+def test_the_state_machine_may_invoke_exactly_the_backfill_function():
+    [stmt] = R["BackfillStateMachine"]["Properties"]["Policies"][0]["Statement"]
+    assert stmt["Action"] == "lambda:InvokeFunction"
+    assert stmt["Resource"] == {"GetAtt": "BackfillFunction.Arn"}, "an exact ARN, no wildcard"

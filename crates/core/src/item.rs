@@ -558,6 +558,14 @@ pub fn key_fingerprint(keys: &Item) -> String {
     item_to_line(keys)
 }
 
+/// A short hash of a key for log lines (16 hex digits of SHA-256 over its fingerprint): it
+/// lets an operator find the item in the source table without the log holding the key.
+pub fn key_hash(keys: &Item) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(key_fingerprint(keys).as_bytes());
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The key attributes of an item (those of `names` it has).
 pub fn key_attributes<S: AsRef<str>>(item: &Item, names: &[S]) -> Item {
     names.iter().filter_map(|k| item.get_key_value(k.as_ref()).map(|(k, v)| (k.clone(), v.clone()))).collect()

@@ -143,6 +143,10 @@ pub enum SanitizeError {
     /// The policy would drop or change a key attribute other than by tokenizing it.
     #[error("the policy would {action} key attribute `{name}`; keys can only be kept or tokenized")]
     KeyRule { name: String, action: &'static str },
+    /// A key kept verbatim holds a finding: it cannot be written without leaking, and a
+    /// key cannot be redacted (it names the item). Tokenize that key in the policy.
+    #[error("key attribute `{name}` holds a finding ({rule}) and the policy keeps it verbatim; tokenize it")]
+    KeyFinding { name: String, rule: RuleRef },
 }
 
 /// Errors building a sanitizer (at cold start or in `check`).
@@ -211,6 +215,8 @@ pub struct Sanitizer {
     card_rule: Option<usize>,
     token_key: Option<Arc<[u8]>>,
     fingerprint: String,
+    /// The policy's own fingerprint (before the key is mixed in).
+    policy_fingerprint: String,
     /// Name-rule verdicts by attribute name: items of one table repeat the same names.
     name_cache: Arc<Mutex<HashMap<String, NameVerdict>>>,
 }
@@ -286,22 +292,10 @@ impl Sanitizer {
         labels.extend(table.paths.iter().map(path_label));
         labels.extend(["VALUE", "BINARY", "UNSCANNED"].map(String::from));
         let card_rule = detectors.rules().iter().position(|r| r.spec.id == "pii.card_number");
-        // A new tokenization key changes every token: it must change the fingerprint too, so
-        // `backfill --policy-changed` and `verify` see items tokenized under the old key.
-        let fingerprint = match &token_key {
-            None => policy.fingerprint(),
-            Some(key) => {
-                use sha2::Digest;
-                let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-                mac.update(b"dynamo-shadow:key-id");
-                let mut h = Sha256::new();
-                h.update(policy.fingerprint().as_bytes());
-                h.update(mac.finalize().into_bytes());
-                h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
-            }
-        };
+        let policy_fingerprint = policy.fingerprint();
         Ok(Sanitizer {
-            fingerprint,
+            fingerprint: keyed_fingerprint(&policy_fingerprint, token_key.as_deref()),
+            policy_fingerprint,
             names: Arc::new(NameRules::builtin().clone()),
             table: Arc::new(table.clone()),
             detectors,
@@ -311,6 +305,21 @@ impl Sanitizer {
             token_key: token_key.map(Arc::from),
             name_cache: Default::default(),
         })
+    }
+
+    /// The same policy and compiled detectors with another tokenization key (the previous
+    /// key during a rotation): nothing is compiled again.
+    pub fn with_token_key(&self, key: Vec<u8>) -> Sanitizer {
+        let mut s = self.clone();
+        s.fingerprint = keyed_fingerprint(&self.policy_fingerprint, Some(&key));
+        s.token_key = Some(Arc::from(key));
+        s
+    }
+
+    /// Whether this sanitizer tokenizes a key attribute (the shadow key then depends on the
+    /// tokenization key).
+    pub fn tokenizes_keys(&self, key_names: &[&str]) -> bool {
+        key_names.iter().any(|k| matches!(self.key_rule(k).map(|r| r.action), Some(Action::Tokenize)))
     }
 
     /// The built-in default policy.
@@ -347,11 +356,26 @@ impl Sanitizer {
     }
 
     fn key_rule(&self, name: &str) -> Option<&PathRule> {
-        if self.table.paths.is_empty() {
-            return None;
-        }
-        let step = [Step::Name(names::normalize(name))];
-        self.table.paths.iter().find(|r| match_path(&r.pattern, &step) == PathMatch::Full)
+        key_rule(&self.table, name)
+    }
+
+    /// Keys are data too: a key kept verbatim is scanned by every detector, with its name
+    /// as context. A finding (or a value too costly to scan) is an error, never a pass.
+    fn scan_key(&self, name: &str, value: &str) -> Result<(), SanitizeError> {
+        let (found, _) = self.detectors.find_counted(value, &format!("{name}: "));
+        let rule = match found {
+            Err(Exhausted) => RuleRef::Unscanned,
+            Ok(f) => match f.first() {
+                None => return Ok(()),
+                Some(f) => RuleRef::Detector(self.detectors.rules()[f.rule].id.clone()),
+            },
+        };
+        Err(SanitizeError::KeyFinding { name: name.to_string(), rule })
+    }
+
+    /// See [`key_warning`].
+    pub fn key_warning(&self) -> Option<String> {
+        key_warning(&self.table)
     }
 
     /// The key attributes as written to the shadow table (tokenized where the policy says
@@ -361,10 +385,20 @@ impl Sanitizer {
         for (k, v) in keys {
             let action = self.key_rule(k).map(|r| r.action);
             let kept = match (action, v) {
-                (None | Some(Action::Keep | Action::Allow), AttributeValue::S(_) | AttributeValue::B(_)) => v.clone(),
+                (None | Some(Action::Keep | Action::Allow), AttributeValue::S(s)) => {
+                    self.scan_key(k, s)?;
+                    v.clone()
+                }
+                (None | Some(Action::Keep | Action::Allow), AttributeValue::B(b)) => {
+                    if let Ok(s) = std::str::from_utf8(b) {
+                        self.scan_key(k, s)?;
+                    }
+                    v.clone()
+                }
                 (None | Some(Action::Keep | Action::Allow), AttributeValue::N(n)) => {
                     crate::item::validate_number(n)
                         .map_err(|r| ItemError { path: Path::attr(k), kind: ItemErrorKind::Number(r) })?;
+                    self.scan_key(k, n)?;
                     v.clone()
                 }
                 (Some(Action::Tokenize), AttributeValue::S(s)) => AttributeValue::S(self.token(s.as_bytes())),
@@ -501,6 +535,50 @@ enum Outcome {
     /// A finding's action is `drop`, or the value could not be scanned within its budget
     /// under a policy that drops: the whole value goes.
     Dropped,
+}
+
+/// The fingerprint items carry: the policy's, with the tokenization key mixed in (a keyed
+/// hash of it, never the key). A new key changes every token, so it must change the
+/// fingerprint too: `backfill --policy-changed` and `verify` then see items tokenized under
+/// the old key.
+fn keyed_fingerprint(policy_fingerprint: &str, key: Option<&[u8]>) -> String {
+    match key {
+        None => policy_fingerprint.to_string(),
+        Some(key) => {
+            use sha2::Digest;
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+            mac.update(b"dynamo-shadow:key-id");
+            let mut h = Sha256::new();
+            h.update(policy_fingerprint.as_bytes());
+            h.update(mac.finalize().into_bytes());
+            h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+        }
+    }
+}
+
+/// The path rule that names a key attribute, if any.
+fn key_rule<'t>(table: &'t TablePolicy, name: &str) -> Option<&'t PathRule> {
+    if table.paths.is_empty() {
+        return None;
+    }
+    let step = [Step::Name(names::normalize(name))];
+    table.paths.iter().find(|r| match_path(&r.pattern, &step) == PathMatch::Full)
+}
+
+/// The warning `check` and the function print when keys are kept verbatim without the
+/// policy saying so: a key value holding a finding is then quarantined, not shadowed.
+pub fn key_warning(table: &TablePolicy) -> Option<String> {
+    let silent: Vec<&str> = table.keys.iter().filter(|k| key_rule(table, k).is_none()).map(String::as_str).collect();
+    if table.keys.is_empty() {
+        Some("the policy names no table keys (`keys = [...]`): key values are kept verbatim and scanned; a record whose key holds a finding is quarantined. Name the keys, and tokenize those that can hold data".into())
+    } else if !silent.is_empty() {
+        Some(format!(
+                "key attributes {} are kept verbatim (no rule names them) and scanned; a record whose key holds a finding is quarantined. Say which: a `tokenize` rule (findings become tokens) or a `keep` rule (findings quarantine the record)",
+                silent.join(", ")
+            ))
+    } else {
+        None
+    }
 }
 
 /// What detectors make of a string.
@@ -1068,6 +1146,56 @@ fn is_compressed(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_scanned_and_common_key_shapes_stay_clean() {
+        let san = Sanitizer::default_policy();
+        let key = |pk: &str, sk: AttributeValue| {
+            Item::from([("pk".to_string(), AttributeValue::S(pk.into())), ("sk".to_string(), sk)])
+        };
+        // Shapes apps use for keys: never a finding, or whole tables would be quarantined.
+        let clean = [
+            "USER#1001",
+            "ORDER#2024-01-15T10:22:33Z",
+            "TENANT#acme#TICKET#9912",
+            "3f2b8c1e-6a7d-4e0b-9c55-0f1e2d3c4b5a",
+            "01HQ3V7K9M2N4P6R8S0T1V3W5X",
+            "c_9f8e7d6c5b4a",
+            "PROFILE",
+            "2026-12-01",
+            "item-000123",
+            "sess#v2#0042",
+            "product:sku-88231",
+            "a1b2c3d4e5f6",
+            "1700000000000",
+            "org/42/project/7",
+        ];
+        for pk in clean {
+            let k = key(pk, AttributeValue::N("42".into()));
+            assert_eq!(san.sanitize_keys(&k).map(|_| ()), Ok(()), "{pk}");
+        }
+        // Data in a key kept verbatim: refused, naming the key and the rule, never the value.
+        for (pk, rule) in [("USER#jane.doe@example.org", "pii.email"), ("SSN#536-22-8726", "pii.us_ssn")] {
+            let e = san.sanitize_keys(&key(pk, AttributeValue::S("x".into()))).unwrap_err();
+            let SanitizeError::KeyFinding { name, rule: found } = &e else { panic!("{e:?}") };
+            assert_eq!(name, "pk");
+            assert!(found.to_string().starts_with(rule.split('.').next().unwrap()), "{pk}: {found}");
+            assert!(!e.to_string().contains(pk.split('#').nth(1).unwrap()), "{e}");
+        }
+        let card = key("CARD", AttributeValue::N("4929130877526389".into()));
+        assert!(matches!(san.sanitize_keys(&card), Err(SanitizeError::KeyFinding { .. })), "numeric keys are scanned");
+        // Tokenized keys are not refused: the token is written instead.
+        let p = Policy::parse(
+            "version = 1\nkeys = [\"pk\", \"sk\"]\n[[rule]]\npath = \"pk\"\naction = \"tokenize\"\n",
+            "t",
+        )
+        .unwrap();
+        let tok = Sanitizer::build(&p, &p.default, Some(b"0123456789abcdef0123456789abcdef".to_vec())).unwrap();
+        let out = tok.sanitize_keys(&key("USER#jane.doe@example.org", AttributeValue::S("x".into()))).unwrap();
+        assert!(!format!("{out:?}").contains("jane.doe"));
+        assert!(san.key_warning().is_some());
+        assert!(tok.key_warning().unwrap().contains("sk"), "{:?}", tok.key_warning());
+    }
     use crate::item::parse_item;
     use serde_json::json;
 
@@ -1189,10 +1317,13 @@ mod tests {
 
     #[test]
     fn keys_are_kept_and_must_exist() {
-        let item = parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}})).unwrap();
-        let (out, _) = s().sanitize(&item, &["email", "sk"]).unwrap();
-        assert_eq!(out["email"], AttributeValue::S("alice@example.com".into()));
+        let item = parse_item(&json!({"user": {"S": "USER#1001"}, "sk": {"S": "profile"}})).unwrap();
+        let (out, _) = s().sanitize(&item, &["user", "sk"]).unwrap();
+        assert_eq!(out["user"], AttributeValue::S("USER#1001".into()));
         assert_eq!(s().sanitize(&item, &["pk"]).unwrap_err(), SanitizeError::MissingKey("pk".into()));
+        // A key kept verbatim that holds a finding is refused (it would be written as is).
+        let email = parse_item(&json!({"email": {"S": "alice@example.com"}, "sk": {"S": "profile"}})).unwrap();
+        assert!(matches!(s().sanitize(&email, &["email", "sk"]), Err(SanitizeError::KeyFinding { .. })));
         let bad = parse_item(&json!({"pk": {"L": []}})).unwrap();
         assert!(matches!(s().sanitize(&bad, &["pk"]), Err(SanitizeError::BadKeyType { .. })));
     }

@@ -10,6 +10,9 @@ pub struct Config {
     pub concurrency: usize,
     pub tombstone_ttl_secs: u64,
     pub max_attempts: u32,
+    /// How long before the invocation's deadline the function stops starting writes and
+    /// reports what it has not applied as failed (time to answer Lambda).
+    pub deadline_margin_ms: u64,
 }
 
 /// A bad setting: names the variable and what is wrong (settings are not user data).
@@ -41,8 +44,18 @@ fn num_var<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
 }
 
 impl Config {
+    /// The instant to stop starting writes, from the invocation's deadline (epoch ms) and
+    /// the clock now (epoch ms): the margin before it, at most half the time left (so a short
+    /// timeout still leaves time to write).
+    pub fn write_deadline(&self, deadline_ms: u64, now_ms: u64) -> std::time::Instant {
+        let total = deadline_ms.saturating_sub(now_ms);
+        let left = total - self.deadline_margin_ms.min(total / 2);
+        std::time::Instant::now() + std::time::Duration::from_millis(left)
+    }
+
     /// Reads `SHADOW_TABLE` (required unless the policy has `[tables]`), `SHADOW_CONCURRENCY` (1-256, default 16),
-    /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6).
+    /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6),
+    /// `SHADOW_DEADLINE_MARGIN_MS` (100-60000, default 2000).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let table = get("SHADOW_TABLE").filter(|t| !t.is_empty());
         let valid = table.as_ref().is_none_or(|t| {
@@ -60,6 +73,7 @@ impl Config {
             concurrency: num_var(&get, "SHADOW_CONCURRENCY", 16, 1, 256)?,
             tombstone_ttl_secs: num_var(&get, "SHADOW_TOMBSTONE_TTL_HOURS", 72u64, 48, 8760)? * 3600,
             max_attempts: num_var(&get, "SHADOW_MAX_ATTEMPTS", 6u32, 1, 20)?,
+            deadline_margin_ms: num_var(&get, "SHADOW_DEADLINE_MARGIN_MS", 2000u64, 100, 60_000)?,
         })
     }
 }

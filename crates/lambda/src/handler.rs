@@ -6,15 +6,27 @@
 //! retry-from-the-lowest-failed-sequence never skips or reorders a change. Each key's
 //! applicable prefix collapses to its newest state (one write, one in flight per key);
 //! different keys are written concurrently, bounded by `SHADOW_CONCURRENCY`.
+//!
+//! Failures come in two kinds. A transient one (throttling, 5xx, a timeout, the invocation's
+//! deadline) is reported in `batchItemFailures` and retried. A permanent one (a record that
+//! can never be sanitized or written as it is: over the item limit once redacted, a value
+//! DynamoDB would reject, an image of another key, an unknown event) is quarantined: the
+//! key's shadow item becomes a marker holding no data from the item, the record counts as
+//! done, and later records of the key proceed in order. Retrying it could only stall the
+//! shard; the source table still holds the item, and `backfill --policy-changed` or
+//! `verify --fix` heal the key once the policy handles it.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use std::borrow::Cow;
 
-use dynamo_shadow_core::item::{decode_item, key_fingerprint, parse_item, path_segment, Checked, Item, ItemError};
+use dynamo_shadow_core::item::{
+    decode_item, key_fingerprint, key_hash, parse_item, path_segment, Checked, Item, ItemError, ItemErrorKind,
+};
 use dynamo_shadow_core::{Report, SanitizeError, Sanitizer};
-use dynamo_shadow_store::{Guard, Seq, SeqError, ShadowWrite, ShadowWriter, StoreError, WriteOutcome};
+use dynamo_shadow_store::{Guard, LimitError, Seq, SeqError, ShadowWrite, ShadowWriter, StoreError, WriteOutcome};
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -45,6 +57,9 @@ pub enum Status {
     Stale,
     /// A MODIFY whose sanitized image did not change: nothing to write.
     Unchanged,
+    /// A permanent failure: the key's shadow item is now a quarantine marker (or, when the
+    /// key itself cannot be sanitized, no shadow item can exist for it). Not retried.
+    Quarantined(RecordError),
     /// Reported in `batchItemFailures`; the reason never contains values.
     Failed(RecordError),
 }
@@ -83,7 +98,38 @@ pub enum RecordError {
     #[error("an earlier record for the same key failed; retried in order")]
     EarlierFailed,
     #[error(transparent)]
+    Limit(#[from] LimitError),
+    #[error("the invocation's deadline came before this record's write; retried")]
+    Deadline,
+    #[error(transparent)]
     Write(#[from] StoreError),
+}
+
+impl RecordError {
+    /// The reason code of a permanent failure (the record can never be sanitized or
+    /// written as it is), `None` for a transient one or one that cannot be tied to a key's
+    /// shadow item (no keys, no sequence, no route): those are retried.
+    pub fn permanent(&self) -> Option<&'static str> {
+        let sanitize = |e: &SanitizeError| match e {
+            SanitizeError::Item(ItemError { kind: ItemErrorKind::TooLarge(_), .. }) => "too_large",
+            SanitizeError::Item(_) => "invalid_value",
+            SanitizeError::MissingKey(_) => "missing_key",
+            SanitizeError::BadKeyType { .. } => "bad_key_type",
+            SanitizeError::KeyRule { .. } => "key_rule",
+            SanitizeError::KeyFinding { .. } => "key_finding",
+        };
+        Some(match self {
+            RecordError::MalformedImage { .. } => "malformed_image",
+            RecordError::NoNewImage { .. } => "no_new_image",
+            RecordError::KeyMismatch(_) => "key_mismatch",
+            RecordError::Sanitize(e) | RecordError::SanitizeKeys(e) => sanitize(e),
+            RecordError::UnknownEvent => "unknown_event",
+            RecordError::Limit(_) => "too_large",
+            // DynamoDB refuses the item itself; the same request fails every time.
+            RecordError::Write(e) if e.code() == Some("ValidationException") => "rejected",
+            _ => return None,
+        })
+    }
 }
 
 /// Counts for the batch summary log line and metrics.
@@ -95,6 +141,7 @@ pub struct BatchSummary {
     pub coalesced: u64,
     pub stale: u64,
     pub unchanged: u64,
+    pub quarantined: u64,
     pub failed: u64,
     pub write_requests: u64,
     pub redactions: Report,
@@ -117,6 +164,9 @@ enum Plan {
     Covered,
     /// The sanitized key of the removed item.
     Remove(Item),
+    /// A permanent failure, with the sanitized key for its marker (`None` when the key
+    /// itself cannot be sanitized: then no shadow item can exist for it).
+    Quarantine(RecordError, Option<Item>),
     Failed(RecordError),
 }
 
@@ -152,6 +202,10 @@ impl<S: ShadowWriter> StreamHandler<S> {
         &self.store
     }
 
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn routes(&self) -> &Routes {
         &self.routes
     }
@@ -161,12 +215,24 @@ impl<S: ShadowWriter> StreamHandler<S> {
         self.handle_json(&event.to_string(), now).await
     }
 
+    /// Handles one Lambda event with no deadline.
+    pub async fn handle_json(&self, event: &str, now: u64) -> Result<BatchResult, EventError> {
+        self.handle_json_until(event, now, None).await
+    }
+
     /// Handles one Lambda event, straight from its JSON text. Records are decoded one at a
     /// time from borrowed slices of the text (no tree of the whole event); each record's
     /// images are dropped once its write is planned, and a key's older planned images once a
     /// newer record of the key supersedes them, so memory follows distinct keys, not records.
-    /// `now` is epoch seconds (tombstone expiry).
-    pub async fn handle_json(&self, event: &str, now: u64) -> Result<BatchResult, EventError> {
+    /// `now` is epoch seconds (tombstone expiry). From `deadline` on, no write starts and a
+    /// write in flight is abandoned: what is not applied is reported failed (and retried),
+    /// so a slow endpoint gives partial failures, never a function timeout.
+    pub async fn handle_json_until(
+        &self,
+        event: &str,
+        now: u64,
+        deadline: Option<Instant>,
+    ) -> Result<BatchResult, EventError> {
         #[derive(Deserialize)]
         struct EventIn<'a> {
             #[serde(rename = "Records", borrow, default)]
@@ -209,7 +275,7 @@ impl<S: ShadowWriter> StreamHandler<S> {
         summary.sanitize_micros = started.elapsed().as_micros() as u64;
 
         let results: Vec<Vec<(usize, String, Status, bool)>> = stream::iter(groups)
-            .map(|g| self.apply_group(g, now))
+            .map(|g| self.apply_group(g, now, deadline))
             .buffer_unordered(self.config.concurrency)
             .collect()
             .await;
@@ -230,6 +296,7 @@ impl<S: ShadowWriter> StreamHandler<S> {
                 Status::Coalesced => summary.coalesced += 1,
                 Status::Stale => summary.stale += 1,
                 Status::Unchanged => summary.unchanged += 1,
+                Status::Quarantined(_) => summary.quarantined += 1,
                 Status::Failed(reason) => {
                     summary.failed += 1;
                     tracing::warn!(sequence_number = %seq, reason = %reason, "record failed");
@@ -249,6 +316,8 @@ impl<S: ShadowWriter> StreamHandler<S> {
         struct Head<'a> {
             #[serde(borrow)]
             dynamodb: Option<HeadChange<'a>>,
+            #[serde(rename = "eventSourceARN", borrow, default)]
+            arn: Option<&'a RawValue>,
         }
         #[derive(Deserialize)]
         struct HeadChange<'a> {
@@ -278,7 +347,10 @@ impl<S: ShadowWriter> StreamHandler<S> {
             }
             _ => return Ok(p),
         }
-        match Seq::parse(&raw_seq) {
+        // The stream label orders records across streams; a wrongly typed ARN fails the
+        // strict parse below.
+        let arn: Option<Cow<'_, str>> = head.arn.and_then(|a| serde_json::from_str(a.get()).ok());
+        match Seq::of_record(arn.as_deref(), &raw_seq) {
             Ok(s) => p.padded = Some(s),
             Err(e) => {
                 p.plan = Plan::Failed(e.into());
@@ -346,46 +418,38 @@ impl<S: ShadowWriter> StreamHandler<S> {
             },
             _ => Plan::Failed(RecordError::UnknownEvent),
         };
+        if let Plan::Failed(e) = &p.plan {
+            if e.permanent().is_some() {
+                let Plan::Failed(e) = std::mem::replace(&mut p.plan, Plan::Covered) else { unreachable!() };
+                p.plan = Plan::Quarantine(e, sanitizer.sanitize_keys(&p.keys).ok());
+            }
+        }
         Ok(p)
     }
 
-    async fn apply_group(&self, group: Vec<Planned>, now: u64) -> Vec<(usize, String, Status, bool)> {
+    async fn apply_group(
+        &self,
+        group: Vec<Planned>,
+        now: u64,
+        deadline: Option<Instant>,
+    ) -> Vec<(usize, String, Status, bool)> {
         let first_bad = group.iter().position(|p| matches!(p.plan, Plan::Failed(_))).unwrap_or(group.len());
         let mut out = Vec::with_capacity(group.len());
         let mut group = group.into_iter();
         let applicable: Vec<Planned> = group.by_ref().take(first_bad).collect();
         if let Some(last) = applicable.last() {
-            let route = self.routes.get(last.route);
-            let seq = last.padded.clone().expect("applicable records have a sequence");
             if applicable.iter().all(|p| p.unchanged) {
                 out.extend(applicable.iter().map(|p| (p.index, p.seq.clone(), Status::Unchanged, false)));
             } else {
-                let write = match &last.plan {
-                    Plan::Put(item) => ShadowWrite::upsert(
-                        item.clone(),
-                        last.keys.keys().cloned().collect(),
-                        seq,
-                        route.sanitizer.fingerprint(),
-                    ),
-                    Plan::Remove(keys) => ShadowWrite::tombstone(
-                        keys.clone(),
-                        seq,
-                        now + self.config.tombstone_ttl_secs,
-                        route.sanitizer.fingerprint(),
-                    ),
-                    Plan::Failed(_) | Plan::Covered => unreachable!("the last applicable record holds its plan"),
-                };
-                let result = self.store.put(&route.shadow_table, &write, Guard::Newer).await;
+                let (last_status, wrote) = self.apply_last(last, now, deadline).await;
                 let n = applicable.len();
                 for (i, p) in applicable.iter().enumerate() {
-                    let status = match &result {
-                        Ok(WriteOutcome::Stale) => Status::Stale,
-                        Ok(WriteOutcome::Applied) if i + 1 < n => Status::Coalesced,
-                        Ok(WriteOutcome::Applied) if write.is_tombstone() => Status::Deleted,
-                        Ok(WriteOutcome::Applied) => Status::Written,
-                        Err(e) => Status::Failed(e.clone().into()),
+                    let status = match &last_status {
+                        // Applied: the older records' changes are carried by the last one.
+                        Status::Written | Status::Deleted | Status::Quarantined(_) if i + 1 < n => Status::Coalesced,
+                        s => s.clone(),
                     };
-                    out.push((p.index, p.seq.clone(), status, i + 1 == n));
+                    out.push((p.index, p.seq.clone(), status, i + 1 == n && wrote));
                 }
             }
         }
@@ -397,6 +461,114 @@ impl<S: ShadowWriter> StreamHandler<S> {
             out.push((p.index, p.seq, status, false));
         }
         out
+    }
+
+    /// Writes the newest applicable state of a key: its image, its tombstone or its
+    /// quarantine marker. Returns the record's status and whether a request was made.
+    async fn apply_last(&self, last: &Planned, now: u64, deadline: Option<Instant>) -> (Status, bool) {
+        let route = self.routes.get(last.route);
+        let seq = last.padded.clone().expect("applicable records have a sequence");
+        let fp = route.sanitizer.fingerprint();
+        let marker = |error: RecordError, keys: &Item| {
+            (ShadowWrite::quarantine(keys.clone(), seq.clone(), error.permanent().unwrap_or("rejected"), fp), error)
+        };
+        let (write, mut quarantined) = match &last.plan {
+            Plan::Put(item) => {
+                let w = ShadowWrite::upsert(item.clone(), last.keys.keys().cloned().collect(), seq.clone(), fp);
+                match w.check_limits() {
+                    Ok(()) => (w, None),
+                    Err(e) => {
+                        // The image was sanitized, so its key was too.
+                        let (w, e) = marker(e.into(), &w.keys());
+                        (w, Some(e))
+                    }
+                }
+            }
+            Plan::Remove(keys) => {
+                (ShadowWrite::tombstone(keys.clone(), seq.clone(), now + self.config.tombstone_ttl_secs, fp), None)
+            }
+            Plan::Quarantine(error, Some(keys)) => {
+                let (w, e) = marker(error.clone(), keys);
+                (w, Some(e))
+            }
+            Plan::Quarantine(error, None) => return (self.quarantined(last, error.clone(), None), false),
+            Plan::Failed(_) | Plan::Covered => unreachable!("the last applicable record holds its plan"),
+        };
+        let mut result = self.put(&route.shadow_table, &write, deadline).await;
+        let mut write = write;
+        // DynamoDB refused the item itself: quarantine the key instead of retrying forever.
+        if let Err(error) = &result {
+            if error.permanent().is_some() && quarantined.is_none() && !write.is_tombstone() {
+                let (w, e) = marker(error.clone(), &write.keys());
+                result = self.put(&route.shadow_table, &w, deadline).await;
+                write = w;
+                quarantined = Some(e);
+            }
+        }
+        let status = match result {
+            Ok(WriteOutcome::Stale) => Status::Stale,
+            Ok(WriteOutcome::Applied) => match quarantined {
+                Some(e) => self.quarantined(last, e, Some(&write.keys())),
+                None if write.is_tombstone() => Status::Deleted,
+                None => Status::Written,
+            },
+            // Even the key and metadata alone are refused (a key of the wrong type for the
+            // table, say): no shadow item can ever exist for this key, so nothing stale can
+            // be served for it either.
+            Err(e) if e.permanent().is_some() => self.quarantined(last, quarantined.unwrap_or(e), None),
+            Err(e) => Status::Failed(e),
+        };
+        // During a key rotation a tokenized key has a second shadow item, under the previous
+        // key's token: a delete tombstones it too (retried with the record if that fails).
+        if let (Plan::Remove(keys), Some(prev), Status::Deleted | Status::Stale) =
+            (&last.plan, &route.previous, &status)
+        {
+            let names: Vec<&str> = last.keys.keys().map(String::as_str).collect();
+            if let Some(old) =
+                prev.sanitize_keys(&last.keys).ok().filter(|old| old != keys && prev.tokenizes_keys(&names))
+            {
+                let t =
+                    ShadowWrite::tombstone(old, seq.clone(), now + self.config.tombstone_ttl_secs, prev.fingerprint());
+                if let Err(e) = self.put(&route.shadow_table, &t, deadline).await {
+                    return (Status::Failed(e), true);
+                }
+            }
+        }
+        (status, true)
+    }
+
+    /// One conditional write, abandoned at the deadline.
+    async fn put(
+        &self,
+        table: &str,
+        write: &ShadowWrite,
+        deadline: Option<Instant>,
+    ) -> Result<WriteOutcome, RecordError> {
+        let put = self.store.put(table, write, Guard::Newer);
+        match deadline {
+            None => put.await.map_err(RecordError::Write),
+            Some(d) if Instant::now() >= d => Err(RecordError::Deadline),
+            Some(d) => match tokio::time::timeout_at(d.into(), put).await {
+                Ok(r) => r.map_err(RecordError::Write),
+                Err(_) => Err(RecordError::Deadline),
+            },
+        }
+    }
+
+    /// The status of a quarantined record, and its log line: the key's hash (of the shadow
+    /// key when there is one), the reason code and the error, which names paths and rule
+    /// ids, never values.
+    fn quarantined(&self, last: &Planned, error: RecordError, shadow_key: Option<&Item>) -> Status {
+        let hash = key_hash(shadow_key.unwrap_or(&last.keys));
+        tracing::warn!(
+            key_hash = %hash,
+            sequence_number = %last.seq,
+            reason = error.permanent().unwrap_or("rejected"),
+            error = %error,
+            marker = shadow_key.is_some(),
+            "record quarantined"
+        );
+        Status::Quarantined(error)
     }
 }
 
@@ -487,7 +659,7 @@ mod tests {
     use super::*;
     use crate::routes::source_table_name;
     use dynamo_shadow_core::{AttributeValue, Policy};
-    use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, SEQ_ATTR};
+    use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, QUARANTINE_ATTR, SEQ_ATTR};
     use dynamo_shadow_testkit::MemoryStore;
     use serde_json::json;
 
@@ -547,6 +719,12 @@ mod tests {
         assert_eq!(e.var, "SHADOW_TOMBSTONE_TTL_HOURS");
         assert_eq!(cfg().concurrency, 16);
         assert_eq!(cfg().tombstone_ttl_secs, 72 * 3600);
+        // The write deadline: the margin before the invocation's, at most half the time left.
+        let c = cfg();
+        let at = |deadline_ms: u64| c.write_deadline(deadline_ms, 1_000_000).duration_since(Instant::now()).as_millis();
+        assert!((57_000..=58_000).contains(&at(1_060_000)), "{}", at(1_060_000));
+        assert!((900..=1_000).contains(&at(1_002_000)), "a 2 s budget keeps 1 s: {}", at(1_002_000));
+        assert_eq!(at(999_000), 0, "already past");
     }
 
     #[tokio::test]
@@ -562,7 +740,11 @@ mod tests {
         let a = h.store().get("shadow", &key("a")).unwrap();
         assert_eq!(a["note"], AttributeValue::S("mail [REDACTED:EMAIL]".into()));
         assert!(!a.contains_key("api_key"));
-        assert_eq!(a[SEQ_ATTR], AttributeValue::S(format!("{:0>40}", "100000000000000000001")));
+        assert_eq!(
+            a[SEQ_ATTR],
+            AttributeValue::S(format!("2024-01-01T00:00:00.000/{:0>40}", "100000000000000000001")),
+            "the position is the stream label, then the padded sequence"
+        );
         let b = h.store().get("shadow", &key("b")).unwrap();
         assert_eq!(b[DELETED_ATTR], AttributeValue::Bool(true));
         assert_eq!(b[EXPIRES_ATTR], AttributeValue::N((1_000 + 72 * 3600).to_string()));
@@ -582,41 +764,181 @@ mod tests {
         assert_eq!(h.store().get("shadow", &key("b")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
     }
 
+    fn quarantine_of(h: &StreamHandler<MemoryStore>, pk: &str) -> Option<String> {
+        let item = h.store().get("shadow", &key(pk))?;
+        // A marker holds the key and metadata only.
+        assert!(item.keys().all(|k| k == "pk" || k.starts_with("_shadow_")), "{:?}", item.keys());
+        match item.get(QUARANTINE_ATTR) {
+            Some(AttributeValue::S(code)) => Some(code.clone()),
+            _ => None,
+        }
+    }
+
     #[tokio::test]
-    async fn an_image_of_another_item_than_its_keys_fails_closed() {
+    async fn an_image_of_another_item_than_its_keys_is_quarantined() {
         let h = handler();
         let ev = json!({"Records": [
             rec("INSERT", "100000000000000000001", "a", Some(img("b", "hi")), None),
             rec("INSERT", "100000000000000000002", "c", Some(img("c", "ok")), None),
         ]});
         let r = h.handle(&ev, 1_000).await.unwrap();
-        assert_eq!(failures(&r), vec!["100000000000000000001".to_string()]);
-        assert!(matches!(&r.statuses[0].1, Status::Failed(RecordError::KeyMismatch(_))));
-        assert!(h.store().get("shadow", &key("a")).is_none() && h.store().get("shadow", &key("b")).is_none());
+        assert!(failures(&r).is_empty());
+        assert!(matches!(&r.statuses[0].1, Status::Quarantined(RecordError::KeyMismatch(_))));
+        assert_eq!(quarantine_of(&h, "a").as_deref(), Some("key_mismatch"));
+        assert!(h.store().get("shadow", &key("b")).is_none());
         assert!(h.store().get("shadow", &key("c")).is_some());
+        assert_eq!(r.summary.quarantined, 1);
+    }
+
+    /// A real item that grows past 400 KB once its URL credentials are redacted.
+    fn growing_image(pk: &str) -> Value {
+        let log =
+            "https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ".repeat(4000);
+        json!({"pk": {"S": pk}, "log": {"S": log}})
     }
 
     #[tokio::test]
-    async fn a_failed_record_fails_the_rest_of_its_key_only() {
+    async fn a_permanent_failure_replaces_the_old_version_and_later_records_proceed() {
         let h = handler();
+        let r = h
+            .handle(&json!({"Records": [rec("INSERT", "200000000000000000001", "q1", Some(img("q1", "v1")), None)]}), 0)
+            .await
+            .unwrap();
+        assert_eq!(r.statuses[0].1, Status::Written);
+        // A MODIFY that can never be shadowed: quarantined, not retried, and the old
+        // version is no longer readable.
+        let poison =
+            json!({"Records": [rec("MODIFY", "200000000000000000002", "q1", Some(growing_image("q1")), None)]});
+        let r = h.handle(&poison, 0).await.unwrap();
+        assert!(failures(&r).is_empty(), "a permanent failure is not retried");
+        let Status::Quarantined(reason) = &r.statuses[0].1 else { panic!("{:?}", r.statuses) };
+        assert!(reason.to_string().contains("400 KB"), "{reason}");
+        assert!(!reason.to_string().contains("https://a:b@h"));
+        assert_eq!(quarantine_of(&h, "q1").as_deref(), Some("too_large"));
+        assert_eq!(r.summary.quarantined, 1);
+        // A replay is stale; the REMOVE after it tombstones the key.
+        assert_eq!(h.handle(&poison, 0).await.unwrap().statuses[0].1, Status::Stale);
+        let r =
+            h.handle(&json!({"Records": [rec("REMOVE", "200000000000000000003", "q1", None, None)]}), 0).await.unwrap();
+        assert_eq!(r.statuses[0].1, Status::Deleted);
+        assert_eq!(h.store().get("shadow", &key("q1")).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+
+        // In one batch: a poison record then a good one of the same key, and a KEYS_ONLY
+        // record last for another key.
         let keys_only = {
-            let mut r = rec("MODIFY", "200000000000000000002", "a", None, None);
+            let mut r = rec("MODIFY", "200000000000000000006", "b", None, None);
             r["dynamodb"]["StreamViewType"] = json!("KEYS_ONLY");
             r
         };
         let ev = json!({"Records": [
-            rec("INSERT", "200000000000000000001", "a", Some(img("a", "v1")), None),
+            rec("INSERT", "200000000000000000004", "a", Some(growing_image("a")), None),
+            rec("MODIFY", "200000000000000000005", "a", Some(img("a", "v2")), None),
+            rec("INSERT", "200000000000000000005", "b", Some(img("b", "v1")), None),
             keys_only,
-            rec("MODIFY", "200000000000000000003", "a", Some(img("a", "v3")), None),
-            rec("INSERT", "200000000000000000004", "b", Some(img("b", "ok")), None),
         ]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(failures(&r), ["200000000000000000002", "200000000000000000003"]);
-        let Status::Failed(reason) = &r.statuses[1].1 else { panic!() };
+        assert!(failures(&r).is_empty());
+        assert_eq!(r.statuses[0].1, Status::Coalesced, "the newer record carries the key's state");
+        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["note"], AttributeValue::S("v2".into()));
+        let Status::Quarantined(reason) = &r.statuses[3].1 else { panic!() };
         assert!(reason.to_string().contains("KEYS_ONLY"), "{reason}");
-        // The prefix before the failure was applied; the record after it was not.
-        assert_eq!(h.store().get("shadow", &key("a")).unwrap()["note"], AttributeValue::S("v1".into()));
-        assert_eq!(h.store().get("shadow", &key("b")).unwrap()["note"], AttributeValue::S("ok".into()));
+        assert_eq!(quarantine_of(&h, "b").as_deref(), Some("no_new_image"));
+    }
+
+    #[tokio::test]
+    async fn the_size_check_counts_the_metadata() {
+        let h = handler();
+        // Fits as an image; the shadow metadata pushes it over 400 KB.
+        let body = "x".repeat(dynamo_shadow_core::item::MAX_ITEM_BYTES - 2 - 1 - 3 - 40);
+        let ev = json!({"Records": [rec("INSERT", "210000000000000000001", "a", Some(json!({"pk": {"S": "a"}, "b": {"S": body}})), None)]});
+        let r = h.handle(&ev, 0).await.unwrap();
+        assert!(matches!(&r.statuses[0].1, Status::Quarantined(RecordError::Limit(_))), "{:?}", r.statuses[0].1);
+        assert_eq!(quarantine_of(&h, "a").as_deref(), Some("too_large"));
+    }
+
+    #[tokio::test]
+    async fn a_rejected_write_is_quarantined_and_a_rejected_key_has_no_marker() {
+        let h = handler();
+        // The store refuses the image (as DynamoDB does with a ValidationException).
+        *h.store().reject_items_with.lock().unwrap() = Some("poison_attr".into());
+        let mut image = img("a", "v1");
+        image["poison_attr"] = json!({"S": "x"});
+        let r = h
+            .handle(&json!({"Records": [rec("INSERT", "220000000000000000001", "a", Some(image), None)]}), 0)
+            .await
+            .unwrap();
+        assert!(failures(&r).is_empty());
+        assert!(matches!(&r.statuses[0].1, Status::Quarantined(RecordError::Write(_))), "{:?}", r.statuses[0].1);
+        assert_eq!(quarantine_of(&h, "a").as_deref(), Some("rejected"));
+        // A key the table refuses: not even a marker can be written; counted, not retried.
+        *h.store().reject_items_with.lock().unwrap() = Some("pk".into());
+        let r = h
+            .handle(&json!({"Records": [rec("INSERT", "220000000000000000002", "z", Some(img("z", "v1")), None)]}), 0)
+            .await
+            .unwrap();
+        assert!(failures(&r).is_empty());
+        assert!(matches!(&r.statuses[0].1, Status::Quarantined(_)));
+        assert!(h.store().get("shadow", &key("z")).is_none());
+        // A throttled write stays a retried failure.
+        *h.store().reject_items_with.lock().unwrap() = None;
+        h.store().failing_keys.lock().unwrap().push(key_fingerprint(&key("t")));
+        let r = h
+            .handle(&json!({"Records": [rec("INSERT", "220000000000000000003", "t", Some(img("t", "v1")), None)]}), 0)
+            .await
+            .unwrap();
+        assert_eq!(failures(&r), ["220000000000000000003"]);
+    }
+
+    #[tokio::test]
+    async fn during_a_key_rotation_a_delete_tombstones_both_tokens() {
+        let policy = Policy::parse(
+            "version = 1\nkeys = [\"pk\"]\n[[rule]]\npath = \"pk\"\naction = \"tokenize\"\n",
+            "rotation.toml",
+        )
+        .unwrap();
+        let (old_key, new_key) =
+            (b"old-key-0123456789abcdef0123456789".to_vec(), b"new-key-0123456789abcdef0123456789".to_vec());
+        let before = Routes::from_policy(&policy, &cfg(), Some(old_key.clone())).unwrap();
+        let old = StreamHandler::new(before, MemoryStore::default(), cfg());
+        let insert = json!({"Records": [rec("INSERT", "240000000000000000001", "jane@example.org", Some(json!({"pk": {"S": "jane@example.org"}, "n": {"S": "x"}})), None)]});
+        old.handle(&insert, 0).await.unwrap();
+        assert_eq!(old.store().len("shadow"), 1);
+        // The rotated function shares the store: current key new, previous key old.
+        let routes = Routes::from_policy(&policy, &cfg(), Some(new_key)).unwrap().with_previous_key(Some(old_key));
+        let h = StreamHandler::new(routes, old.store, cfg());
+        let remove = json!({"Records": [rec("REMOVE", "240000000000000000002", "jane@example.org", None, None)]});
+        let r = h.handle(&remove, 0).await.unwrap();
+        assert_eq!(r.statuses[0].1, Status::Deleted);
+        // Two shadow items now, both tombstones: the new token's and the old token's.
+        assert_eq!(h.store().len("shadow"), 2);
+        let dump = format!("{:?}", h.store().items("shadow"));
+        assert_eq!(dump.matches("_shadow_deleted").count(), 2, "{dump}");
+        assert!(!dump.contains("\"n\""), "the old item's data is gone");
+    }
+
+    #[tokio::test]
+    async fn at_the_deadline_no_write_starts_and_the_rest_is_reported_failed() {
+        let h = handler();
+        let ev = json!({"Records": [
+            rec("INSERT", "230000000000000000001", "a", Some(img("a", "v1")), None),
+            rec("INSERT", "230000000000000000002", "b", Some(img("b", "v1")), None),
+        ]});
+        let r = h.handle_json_until(&ev.to_string(), 0, Some(Instant::now())).await.unwrap();
+        assert_eq!(failures(&r), ["230000000000000000001", "230000000000000000002"]);
+        assert!(matches!(&r.statuses[0].1, Status::Failed(RecordError::Deadline)));
+        assert_eq!(h.store().len("shadow"), 0);
+        // A slow store: the write in flight is abandoned at the deadline.
+        *h.store().put_delay.lock().unwrap() = Some(std::time::Duration::from_millis(300));
+        let d = Instant::now() + std::time::Duration::from_millis(50);
+        let r = h.handle_json_until(&ev.to_string(), 0, Some(d)).await.unwrap();
+        assert_eq!(failures(&r).len(), 2);
+        assert!(Instant::now() < d + std::time::Duration::from_millis(200), "returned at the deadline");
+        *h.store().put_delay.lock().unwrap() = None;
+        let r = h
+            .handle_json_until(&ev.to_string(), 0, Some(Instant::now() + std::time::Duration::from_secs(5)))
+            .await
+            .unwrap();
+        assert!(failures(&r).is_empty());
     }
 
     #[tokio::test]
@@ -635,7 +957,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn malformed_records_fail_alone_and_without_values() {
+    async fn malformed_records_are_quarantined_alone_and_without_values() {
         let h = handler();
         let mut bad_number = rec(
             "INSERT",
@@ -649,9 +971,9 @@ mod tests {
         wrong_type["dynamodb"]["NewImage"] = json!({"pk": {"S": "b"}, "flag": {"BOOL": "hunter2"}});
         let ev = json!({"Records": [bad_number, wrong_type, rec("INSERT", "400000000000000000003", "c", Some(img("c", "ok")), None)]});
         let r = h.handle(&ev, 0).await.unwrap();
-        assert_eq!(failures(&r), ["400000000000000000001", "400000000000000000002"]);
+        assert!(failures(&r).is_empty(), "bad values are permanent: quarantined");
         for (_, st) in &r.statuses[..2] {
-            let Status::Failed(reason) = st else { panic!() };
+            let Status::Quarantined(reason) = st else { panic!() };
             let reason = reason.to_string();
             assert!(!reason.contains("secret-123") && !reason.contains("hunter2"), "{reason}");
             assert!(reason.contains("`n`") || reason.contains("`flag`"), "{reason}");

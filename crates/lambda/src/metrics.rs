@@ -19,7 +19,7 @@ pub const CATEGORIES: [(Category, &str); 3] =
 
 /// The EMF line for one batch.
 pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_ms: u64) -> String {
-    let counts: [(&str, u64); 8] = [
+    let counts: [(&str, u64); 9] = [
         ("Records", s.records),
         ("Written", s.written),
         ("Deleted", s.deleted),
@@ -27,6 +27,7 @@ pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_m
         ("StaleSkipped", s.stale),
         ("UnchangedSkipped", s.unchanged),
         ("FailedRecords", s.failed),
+        ("QuarantinedRecords", s.quarantined),
         ("WriteRequests", s.write_requests),
     ];
     let mut root = Map::new();
@@ -76,6 +77,7 @@ mod tests {
         assert_eq!(root.len(), names.len() + 2, "metrics, FunctionName and _aws only: {root:?}");
         assert_eq!(v["Records"], 5);
         assert_eq!(v["FailedRecords"], 1);
+        assert_eq!(v["QuarantinedRecords"], 0);
         assert_eq!(v["RedactedPii"], 4);
         assert_eq!(v["RedactedSecrets"], 0);
         assert_eq!(v["SanitizeTime"], 1.5);

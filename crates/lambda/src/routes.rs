@@ -12,6 +12,9 @@ pub struct Route {
     pub source_table: Option<String>,
     pub shadow_table: String,
     pub sanitizer: Sanitizer,
+    /// During a key rotation, the sanitizer with the previous tokenization key: a REMOVE
+    /// also tombstones the shadow item under the previous key's token of a tokenized key.
+    pub previous: Option<Sanitizer>,
 }
 
 /// Routes built from a policy at cold start.
@@ -43,7 +46,7 @@ impl Routes {
     /// One shadow table for every record.
     pub fn single(shadow_table: impl Into<String>, sanitizer: Sanitizer) -> Self {
         Routes {
-            routes: vec![Route { source_table: None, shadow_table: shadow_table.into(), sanitizer }],
+            routes: vec![Route { source_table: None, shadow_table: shadow_table.into(), sanitizer, previous: None }],
             by_source: HashMap::new(),
         }
     }
@@ -69,9 +72,22 @@ impl Routes {
                 source_table: Some(name.clone()),
                 shadow_table: table.shadow.clone().expect("validated by the policy"),
                 sanitizer: Sanitizer::build(policy, table, token_key.clone())?,
+                previous: None,
             });
         }
         Ok(Routes { routes, by_source })
+    }
+
+    /// The previous tokenization key, during a rotation (for routes that tokenize).
+    pub fn with_previous_key(mut self, key: Option<Vec<u8>>) -> Self {
+        if let Some(key) = key {
+            for r in &mut self.routes {
+                if r.sanitizer.table().uses_tokenize() {
+                    r.previous = Some(r.sanitizer.with_token_key(key.clone()));
+                }
+            }
+        }
+        self
     }
 
     pub fn all(&self) -> &[Route] {

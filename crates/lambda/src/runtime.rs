@@ -1,7 +1,9 @@
 //! What both function binaries share: the policy from the environment, logging that never
 //! prints event payloads, and invocation errors that carry no values.
 
+use dynamo_shadow_core::sanitize::token_key_from_env;
 use dynamo_shadow_core::{Policy, PolicyError};
+use dynamo_shadow_store::secrets::{read_token_keys, SECRET_ARN_VAR};
 use serde_json::value::RawValue;
 
 /// Why the policy could not be loaded at cold start.
@@ -29,6 +31,35 @@ pub fn policy_from_env(get: impl Fn(&str) -> Option<String>) -> Result<Policy, P
         }
         (None, Some(text)) => Ok(Policy::parse(&text, "$SHADOW_POLICY")?),
         (None, None) => Ok(Policy::default()),
+    }
+}
+
+/// The tokenization key and, during a rotation, the previous one, if the policy tokenizes:
+/// from the Secrets Manager secret named by `SHADOW_TOKEN_KEY_SECRET_ARN` (one
+/// GetSecretValue at cold start; what the template deploys), else from the policy's key
+/// variable (local runs and tests; no previous key).
+pub async fn token_key(
+    policy: &Policy,
+    sdk: &dynamo_shadow_store::SdkConfig,
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), String> {
+    if !policy.uses_tokenize() {
+        return Ok((None, None));
+    }
+    match get(SECRET_ARN_VAR).filter(|a| !a.is_empty()) {
+        Some(arn) => {
+            let keys = read_token_keys(sdk, &arn).await.map_err(|e| e.to_string())?;
+            let check = |bytes: Vec<u8>, what: &str| -> Result<Option<Vec<u8>>, String> {
+                let key =
+                    String::from_utf8(bytes).map_err(|_| format!("{SECRET_ARN_VAR}: the {what} key is not UTF-8"))?;
+                let var = policy.tokenize.key_env.clone();
+                token_key_from_env(policy, |k| (k == var).then(|| key.clone()))
+                    .map_err(|e| format!("{SECRET_ARN_VAR} ({what} key): {e}"))
+            };
+            let previous = keys.previous.map(|p| check(p, "previous")).transpose()?.flatten();
+            Ok((check(keys.current, "current")?, previous))
+        }
+        None => token_key_from_env(policy, get).map(|k| (k, None)).map_err(|e| e.to_string()),
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Counters {
     pub resanitized: AtomicU64,
     /// Items that cannot be sanitized with certainty: not written, reported.
     pub unsanitizable: AtomicU64,
+    /// Quarantine markers found (re-sanitized; healed ones are also in `resanitized`).
+    pub quarantined: AtomicU64,
     pub write_requests: AtomicU64,
     pub read_requests: AtomicU64,
     /// Estimated write capacity units, in thousandths.
@@ -91,6 +93,7 @@ impl Counters {
             old_policy: g(&self.old_policy),
             resanitized: g(&self.resanitized),
             unsanitizable: g(&self.unsanitizable),
+            quarantined: g(&self.quarantined),
             write_requests: g(&self.write_requests),
             read_requests: g(&self.read_requests),
             wcu: g(&self.milli_wcu) as f64 / 1000.0,
@@ -110,6 +113,8 @@ pub struct Summary {
     pub old_policy: u64,
     pub resanitized: u64,
     pub unsanitizable: u64,
+    #[serde(default)]
+    pub quarantined: u64,
     pub write_requests: u64,
     pub read_requests: u64,
     pub wcu: f64,
@@ -122,7 +127,8 @@ pub struct Summary {
 pub enum Plan {
     /// Missing from the shadow table: write with sequence 0 if it still is.
     Fill,
-    /// Written under another policy: re-read, re-sanitize, write if the sequence is unchanged.
+    /// Written under another policy, or a quarantine marker: re-read, re-sanitize, write if
+    /// the sequence is unchanged.
     Resanitize { seq: String },
     /// Already current.
     Current,
@@ -139,6 +145,9 @@ pub fn plan(shadow: Option<&ShadowMeta>, fingerprint: &str, policy_changed: bool
         None => Plan::Fill,
         Some(m) if m.seq.is_none() => Plan::Fill,
         Some(m) if m.deleted => Plan::Tombstone,
+        // A record that could not be shadowed: the item may sanitize now (a fixed policy, a
+        // fixed stream view type); if not, the marker stays and the item is counted.
+        Some(m) if m.quarantined.is_some() => Plan::Resanitize { seq: m.seq.clone().expect("checked") },
         Some(m) if m.policy.as_deref() == Some(fingerprint) => Plan::Current,
         Some(m) if policy_changed => Plan::Resanitize { seq: m.seq.clone().expect("checked") },
         Some(_) => Plan::OldPolicy,
@@ -194,6 +203,53 @@ pub enum CheckpointMismatch {
     Segments { checkpoint: u32, run: u32 },
     #[error("the checkpoint was written under another policy")]
     Policy,
+    #[error(
+        "the checkpoint is for another table of the same name (re-created, or on another endpoint, account or region)"
+    )]
+    Identity,
+    #[error("the checkpoint does not record which tables it is for (written by an older version)")]
+    NoIdentity,
+}
+
+/// Which tables a checkpoint is for, beyond their names: a table deleted and re-created, or
+/// one of the same name on another endpoint, account or region, is another table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableIdentity {
+    /// The DynamoDB endpoint URL when one is set (local endpoints), else empty.
+    pub endpoint: String,
+    pub region: String,
+    pub source_arn: Option<String>,
+    pub source_table_id: Option<String>,
+    pub source_created: Option<i64>,
+    pub shadow_arn: Option<String>,
+    pub shadow_table_id: Option<String>,
+    pub shadow_created: Option<i64>,
+}
+
+impl TableIdentity {
+    /// Reads both tables' descriptions; `endpoint` and `region` as the caller resolved them.
+    pub async fn read<D: Describer>(
+        store: &D,
+        opts: &Options,
+        endpoint: String,
+        region: String,
+    ) -> Result<TableIdentity, OpsError> {
+        let d = |t: &str| {
+            let t = t.to_string();
+            async move { store.describe(&t).await.map_err(|error| OpsError::Store { table: t, error }) }
+        };
+        let (src, sh) = (d(&opts.source_table).await?, d(&opts.shadow_table).await?);
+        Ok(TableIdentity {
+            endpoint,
+            region,
+            source_arn: src.arn,
+            source_table_id: src.table_id,
+            source_created: src.created,
+            shadow_arn: sh.arn,
+            shadow_table_id: sh.table_id,
+            shadow_created: sh.created,
+        })
+    }
 }
 
 /// Per-segment resume state: where the scan stands after the last fully written page.
@@ -213,6 +269,9 @@ pub struct Checkpoint {
     pub shadow_table: String,
     pub total_segments: u32,
     pub policy: String,
+    /// The tables' identity when the run started (absent in checkpoints of older versions).
+    #[serde(default)]
+    pub identity: Option<TableIdentity>,
     pub segments: Vec<SegmentState>,
 }
 
@@ -223,11 +282,28 @@ impl Checkpoint {
             shadow_table: opts.shadow_table.clone(),
             total_segments: opts.total_segments,
             policy: policy.to_string(),
+            identity: None,
             segments: vec![SegmentState::default(); opts.total_segments as usize],
         }
     }
 
-    /// Whether this checkpoint belongs to the same run (tables, segments and policy).
+    /// Whether this checkpoint belongs to the same run (the same tables, by name and
+    /// identity, segments and policy).
+    pub fn matches_tables(
+        &self,
+        opts: &Options,
+        policy: &str,
+        identity: &TableIdentity,
+    ) -> Result<(), CheckpointMismatch> {
+        self.matches(opts, policy)?;
+        match &self.identity {
+            None => Err(CheckpointMismatch::NoIdentity),
+            Some(i) if i != identity => Err(CheckpointMismatch::Identity),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Whether this checkpoint belongs to the same run by names, segments and policy.
     pub fn matches(&self, opts: &Options, policy: &str) -> Result<(), CheckpointMismatch> {
         if self.source_table != opts.source_table || self.shadow_table != opts.shadow_table {
             return Err(CheckpointMismatch::Tables);
@@ -280,10 +356,20 @@ pub async fn same_key_schema<D: Describer>(store: &D, source: &str, shadow: &str
 }
 
 /// How one segment invocation ended.
+/// When a segment run stops: it starts no new page after `pages`, and no write after
+/// `writes` (later: the invocation's end, less the time to answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub pages: Instant,
+    pub writes: Instant,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentEnd {
-    /// Where to continue; `None` when the segment is complete.
+    /// Where to continue; `None` when the segment is complete (or, with `done` false, when
+    /// the first page was interrupted: continue from the start).
     pub cursor: Option<Item>,
+    pub done: bool,
     pub scanned: u64,
 }
 
@@ -338,16 +424,20 @@ impl<'a, T: Tables> Backfill<'a, T> {
 
     /// Scans one segment from `cursor`, page by page. After each page is fully written,
     /// `on_page` gets the new cursor (`None`: the segment is complete) so the caller can
-    /// checkpoint. Stops early, returning the cursor, when `deadline` passes.
+    /// checkpoint. Stops early, returning the cursor, when `deadline` passes: between pages,
+    /// and between the writes of a page (no write starts after it), so a slow write budget
+    /// cannot carry a page past the invocation's end. An interrupted page is done again from
+    /// its start next time; what it wrote is then current and skipped.
     pub async fn run_segment(
         &self,
         segment: u32,
         mut cursor: Option<Item>,
-        deadline: Option<Instant>,
+        deadline: Option<Deadline>,
         mut on_page: impl FnMut(Option<&Item>, u64),
     ) -> Result<SegmentEnd, OpsError> {
         let mut scanned = 0;
         loop {
+            let page_start = cursor.clone();
             let page = self
                 .store
                 .scan(ScanRequest {
@@ -363,21 +453,28 @@ impl<'a, T: Tables> Backfill<'a, T> {
             let n = page.items.len() as u64;
             scanned += n;
             self.counters.scanned.fetch_add(n, Ordering::Relaxed);
-            self.process_page(segment, page.items).await?;
+            if !self.process_page(segment, page.items, deadline.map(|d| d.writes)).await? {
+                return Ok(SegmentEnd { cursor: page_start, done: false, scanned });
+            }
             cursor = page.next;
             on_page(cursor.as_ref(), n);
             if cursor.is_none() {
                 self.counters.segments_done.fetch_add(1, Ordering::Relaxed);
-                return Ok(SegmentEnd { cursor: None, scanned });
+                return Ok(SegmentEnd { cursor: None, done: true, scanned });
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(SegmentEnd { cursor, scanned });
+            if deadline.is_some_and(|d| Instant::now() >= d.pages) {
+                return Ok(SegmentEnd { cursor, done: false, scanned });
             }
         }
     }
 
-    /// Decides, sanitizes and writes one scan page.
-    async fn process_page(&self, segment: u32, raw: Vec<Result<Item, UnknownType>>) -> Result<(), OpsError> {
+    /// Decides, sanitizes and writes one scan page; `false` if the deadline interrupted it.
+    async fn process_page(
+        &self,
+        segment: u32,
+        raw: Vec<Result<Item, UnknownType>>,
+        deadline: Option<Instant>,
+    ) -> Result<bool, OpsError> {
         let c = &self.counters;
         let key_refs: Vec<&str> = self.keys.iter().map(String::as_str).collect();
         // Source items and their shadow keys.
@@ -404,7 +501,11 @@ impl<'a, T: Tables> Backfill<'a, T> {
         let mut fills: Vec<Item> = Vec::new();
         let mut resanitize: Vec<(Item, String)> = Vec::new();
         for (item, shadow_key) in items {
-            match plan(meta.get(&key_fingerprint(&shadow_key)), fp, self.opts.policy_changed) {
+            let m = meta.get(&key_fingerprint(&shadow_key));
+            if m.is_some_and(|m| m.quarantined.is_some() && !m.deleted) {
+                c.quarantined.fetch_add(1, Ordering::Relaxed);
+            }
+            match plan(m, fp, self.opts.policy_changed) {
                 Plan::Fill => fills.push(item),
                 Plan::Resanitize { seq } => {
                     let keys = key_attributes(&item, &self.keys);
@@ -459,12 +560,12 @@ impl<'a, T: Tables> Backfill<'a, T> {
                     c.resanitized.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            return Ok(());
+            return Ok(true);
         }
         if self.opts.exclusive {
-            self.batch_write(pending.into_iter().map(|(p, _)| p).collect()).await
+            self.batch_write(pending.into_iter().map(|(p, _)| p).collect()).await.map(|()| true)
         } else {
-            self.conditional_writes(segment, pending).await
+            self.conditional_writes(segment, pending, deadline).await
         }
     }
 
@@ -479,10 +580,26 @@ impl<'a, T: Tables> Backfill<'a, T> {
         }
     }
 
-    async fn conditional_writes(&self, segment: u32, pending: Vec<(Pending, Option<String>)>) -> Result<(), OpsError> {
+    async fn conditional_writes(
+        &self,
+        segment: u32,
+        pending: Vec<(Pending, Option<String>)>,
+        deadline: Option<Instant>,
+    ) -> Result<bool, OpsError> {
+        let interrupted = std::sync::atomic::AtomicBool::new(false);
+        let interrupted = &interrupted;
         let results: Vec<Result<(), StoreError>> = stream::iter(pending)
             .map(|(p, held)| async move {
-                self.budget(&p.write.item).await;
+                // Checked before taking write budget (no reservation piles up behind the
+                // deadline) and after waiting for it.
+                let past = || deadline.is_some_and(|d| Instant::now() >= d);
+                if !past() {
+                    self.budget(&p.write.item).await;
+                }
+                if past() {
+                    interrupted.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
                 let guard = match held {
                     None => Guard::Absent,
                     Some(seq) => Guard::Holds(seq),
@@ -505,7 +622,7 @@ impl<'a, T: Tables> Backfill<'a, T> {
             .await;
         let failed: Vec<StoreError> = results.into_iter().filter_map(Result::err).collect();
         match failed.first() {
-            None => Ok(()),
+            None => Ok(!interrupted.load(Ordering::Relaxed)),
             Some(error) => Err(OpsError::Writes { segment, count: failed.len(), error: error.clone() }),
         }
     }
@@ -585,7 +702,7 @@ pub async fn run_segment_request<T: Tables>(
     store: &T,
     sanitizer: &Sanitizer,
     req: SegmentRequest,
-    deadline: Option<Instant>,
+    deadline: Option<Deadline>,
 ) -> Result<SegmentResponse, OpsError> {
     let opts = Options {
         source_table: req.source_table.clone(),
@@ -606,7 +723,7 @@ pub async fn run_segment_request<T: Tables>(
     let bf = Backfill::new(store, sanitizer, opts).await?;
     let end = bf.run_segment(req.segment, cursor, deadline, |_, _| {}).await?;
     Ok(SegmentResponse {
-        done: end.cursor.is_none(),
+        done: end.done,
         cursor: end.cursor.as_ref().map(cursor_to_json),
         summary: bf.counters.snapshot(),
         source_table: req.source_table,
@@ -625,7 +742,7 @@ mod tests {
     use dynamo_shadow_core::AttributeValue;
 
     fn meta(seq: Option<&str>, policy: Option<&str>, deleted: bool) -> ShadowMeta {
-        ShadowMeta { seq: seq.map(String::from), policy: policy.map(String::from), deleted }
+        ShadowMeta { seq: seq.map(String::from), policy: policy.map(String::from), deleted, quarantined: None }
     }
 
     #[test]
@@ -636,6 +753,9 @@ mod tests {
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), true)), "fp", true), Plan::Tombstone);
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), false)), "fp", false), Plan::OldPolicy);
         assert_eq!(plan(Some(&meta(Some("5"), Some("old"), false)), "fp", true), Plan::Resanitize { seq: "5".into() });
+        // A quarantine marker is re-tried under any policy, with or without policy_changed.
+        let q = ShadowMeta { quarantined: Some("too_large".into()), ..meta(Some("5"), Some("fp"), false) };
+        assert_eq!(plan(Some(&q), "fp", false), Plan::Resanitize { seq: "5".into() });
     }
 
     #[test]

@@ -88,6 +88,8 @@ struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drift {
     Missing,
+    /// A quarantine marker: the item could not be shadowed (`--fix` retries it).
+    Quarantined,
     OldPolicy,
     Behind,
     BadMetadata,
@@ -97,6 +99,7 @@ impl Drift {
     pub fn as_str(self) -> &'static str {
         match self {
             Drift::Missing => "missing",
+            Drift::Quarantined => "quarantined",
             Drift::OldPolicy => "old_policy",
             Drift::Behind => "behind",
             Drift::BadMetadata => "bad_metadata",
@@ -115,6 +118,9 @@ pub fn classify(shadow: Option<(&ShadowMeta, &[u8; 32])>, expected: &[u8; 32], f
     }
     if meta.valid_seq().is_none() {
         return Some(Drift::BadMetadata);
+    }
+    if meta.quarantined.is_some() {
+        return Some(Drift::Quarantined);
     }
     if meta.policy.as_deref() != Some(fingerprint) {
         return Some(Drift::OldPolicy);
@@ -267,20 +273,20 @@ pub async fn verify<T: Tables>(
         let mut results = Vec::with_capacity(page.len());
         for raw in page {
             let Ok(item) = raw else {
-                results.push(Err("<unknown attribute type>".to_string()));
+                results.push(Err((None, "<unknown attribute type>".to_string())));
                 continue;
             };
             let source_key = key_of(item);
             let shadow_key = match sanitizer.sanitize_keys(&source_key) {
                 Ok(k) => k,
                 Err(_) => {
-                    results.push(Err(key_label(&source_key, true)));
+                    results.push(Err((None, key_label(&source_key, true))));
                     continue;
                 }
             };
             match sanitizer.sanitize(item, &key_refs) {
                 Ok((clean, _)) => results.push(Ok((source_key, shadow_key, content_digest(&clean)))),
-                Err(_) => results.push(Err(key_label(&shadow_key, true))),
+                Err(_) => results.push(Err((Some(key_fingerprint(&shadow_key)), key_label(&shadow_key, true)))),
             }
         }
         let mut g = shared.lock().expect("not poisoned");
@@ -289,8 +295,14 @@ pub async fn verify<T: Tables>(
         for r in results {
             let (source_key, shadow_key, digest) = match r {
                 Ok(v) => v,
-                Err(label) => {
-                    push_drift(&mut g.report, "unsanitizable", label);
+                Err((kfp, label)) => {
+                    // Still unsanitizable: a quarantined key stays listed as quarantined.
+                    let entry = kfp.and_then(|k| g.entries.get_mut(&k));
+                    let quarantined = entry.as_ref().is_some_and(|e| e.meta.quarantined.is_some());
+                    if let Some(e) = entry {
+                        e.seen = true;
+                    }
+                    push_drift(&mut g.report, if quarantined { "quarantined" } else { "unsanitizable" }, label);
                     continue;
                 }
             };
@@ -316,7 +328,10 @@ pub async fn verify<T: Tables>(
     for (kfp, e) in &entries {
         if !e.seen && !e.meta.deleted {
             push_drift(&mut report, "orphan", key_label(&e.keys, e.leaking));
-            to_fix.push((kfp.clone(), None));
+            // Where the shadow key is the source key (not tokenized), the repair re-reads
+            // the source first: an item written since the scan is not tombstoned.
+            let source_key = sanitizer.sanitize_keys(&e.keys).ok().filter(|k| k == &e.keys).map(|_| e.keys.clone());
+            to_fix.push((kfp.clone(), source_key));
         }
     }
 
@@ -432,6 +447,7 @@ mod tests {
             seq: seq.map(String::from),
             policy: Some(policy.into()),
             deleted,
+            quarantined: None,
         };
         assert_eq!(classify(None, &d, "fp"), Some(Drift::Missing));
         assert_eq!(classify(Some((&meta(Some(&seq), "fp", true), &d)), &d, "fp"), Some(Drift::Missing));

@@ -7,7 +7,7 @@ use dynamo_shadow_ops::backfill::{Backfill, Options};
 use dynamo_shadow_ops::redrive::{parse_messages, read_batch, RedriveError};
 use dynamo_shadow_ops::verify::{verify, VerifyOptions};
 use dynamo_shadow_ops::OpsError;
-use dynamo_shadow_store::layout::{DELETED_ATTR, POLICY_ATTR, SEQ_ATTR};
+use dynamo_shadow_store::layout::{DELETED_ATTR, POLICY_ATTR, QUARANTINE_ATTR, SEQ_ATTR};
 use dynamo_shadow_store::{Guard, Seq, ShadowWrite, ShadowWriter, StreamRecord};
 use dynamo_shadow_testkit::{MemoryStore, Rng};
 
@@ -136,7 +136,7 @@ async fn read_faults_stop_a_segment_with_a_named_error_and_resume_from_the_curso
     let mut failures = 0;
     loop {
         match bf.run_segment(0, last.clone(), None, |next, _| last = next.cloned()).await {
-            Ok(end) if end.cursor.is_none() => break,
+            Ok(end) if end.done => break,
             Ok(_) => {}
             Err(OpsError::Store { table, error }) => {
                 assert!(table == SRC || table == SHADOW);
@@ -207,6 +207,82 @@ async fn verify_finds_each_kind_of_drift_and_planted_leaks_then_fixes_them() {
     assert!(verify(&m, &sanitizer, &vo).await.unwrap().ok(false));
 }
 
+#[tokio::test]
+async fn quarantined_keys_are_listed_by_verify_and_healed_by_fix_and_backfill() {
+    let m = tables(6);
+    let sanitizer = Sanitizer::default_policy();
+    run_all(&Backfill::new(&m, &sanitizer, opts(1)).await.unwrap()).await;
+    let q = |i: usize, seq: &str| {
+        ShadowWrite::quarantine(keys(i), Seq::parse(seq).unwrap(), "no_new_image", sanitizer.fingerprint())
+    };
+    for (i, seq) in [(1, "11"), (2, "12")] {
+        m.put(SHADOW, &q(i, seq), Guard::Newer).await.unwrap();
+    }
+    // Item 3 can never be shadowed: quarantined, and still unsanitizable at the source.
+    let mut huge = item(3);
+    huge.insert(
+        "log".into(),
+        s(&"https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ".repeat(4000)),
+    );
+    m.insert(SRC, huge);
+    m.put(SHADOW, &q(3, "13"), Guard::Newer).await.unwrap();
+    let vo = VerifyOptions {
+        source_table: SRC.into(),
+        shadow_table: SHADOW.into(),
+        total_segments: 1,
+        fix: false,
+        tombstone_ttl_secs: 72 * 3600,
+    };
+    let r = verify(&m, &sanitizer, &vo).await.unwrap();
+    assert_eq!(r.drift.get("quarantined"), Some(&3), "{:?}", r.drift);
+    assert_eq!(r.drifted["quarantined"].len(), 3);
+    assert_eq!(r.drift.get("unsanitizable"), None, "a quarantined key is listed once");
+    assert_eq!(r.leaking_items, 0, "markers hold no data");
+    let fixed = verify(&m, &sanitizer, &VerifyOptions { fix: true, ..vo.clone() }).await.unwrap();
+    assert_eq!(fixed.fixed, 2, "{fixed:?}");
+    assert_eq!(fixed.fix_failed, 0);
+    let again = verify(&m, &sanitizer, &vo).await.unwrap();
+    assert_eq!(again.drift.get("quarantined"), Some(&1), "item 3 still cannot be shadowed: still listed");
+    for i in [1, 2] {
+        let got = m.get(SHADOW, &keys(i)).unwrap();
+        assert!(!got.contains_key(QUARANTINE_ATTR) && got.contains_key("bio"), "key {i} healed");
+        assert_eq!(got[SEQ_ATTR], s(Seq::parse(&format!("1{i}")).unwrap().as_str()), "its position is kept");
+    }
+    assert!(m.get(SHADOW, &keys(3)).unwrap().contains_key(QUARANTINE_ATTR), "the marker stays");
+    // Backfill heals markers too, without --policy-changed.
+    m.put(SHADOW, &q(4, "14"), Guard::Newer).await.unwrap();
+    let bf = Backfill::new(&m, &sanitizer, opts(1)).await.unwrap();
+    run_all(&bf).await;
+    let sum = bf.counters.snapshot();
+    assert_eq!(sum.quarantined, 2, "{sum:?}");
+    assert_eq!(sum.resanitized, 1);
+    assert_eq!(sum.unsanitizable, 1);
+    assert!(m.get(SHADOW, &keys(4)).unwrap().contains_key("bio"));
+}
+
+#[tokio::test]
+async fn verify_fix_re_reads_the_source_before_tombstoning_an_orphan() {
+    let m = tables(3);
+    let sanitizer = Sanitizer::default_policy();
+    run_all(&Backfill::new(&m, &sanitizer, opts(1)).await.unwrap()).await;
+    let vo = VerifyOptions {
+        source_table: SRC.into(),
+        shadow_table: SHADOW.into(),
+        total_segments: 1,
+        fix: true,
+        tombstone_ttl_secs: 72 * 3600,
+    };
+    // Item 1 looks like an orphan (the source scan missed it: written after the scan
+    // passed it); item 2 is one (deleted at the source).
+    m.scan_hidden.lock().unwrap().push((SRC.into(), dynamo_shadow_core::item::key_fingerprint(&keys(1))));
+    m.remove(SRC, &keys(2));
+    let r = verify(&m, &sanitizer, &vo).await.unwrap();
+    assert_eq!(r.drift.get("orphan"), Some(&2));
+    assert!(!m.get(SHADOW, &keys(1)).unwrap().contains_key(DELETED_ATTR), "re-read: it exists, not tombstoned");
+    assert!(m.get(SHADOW, &keys(1)).unwrap().contains_key("bio"));
+    assert_eq!(m.get(SHADOW, &keys(2)).unwrap()[DELETED_ATTR], AttributeValue::Bool(true));
+}
+
 fn record(seq: &str, pk: &str) -> StreamRecord {
     let k = Item::from([("pk".to_string(), s(pk)), ("sk".to_string(), s("PROFILE"))]);
     let mut img = k.clone();
@@ -245,4 +321,26 @@ async fn redrive_reads_exactly_the_failed_range_back_from_the_shard() {
     let gone = msg.replace(&seqs[2], "100000000000000000077");
     let e = read_batch(&m, &parse_messages(&gone).unwrap()[0]).await.unwrap_err();
     assert!(matches!(e, RedriveError::Trimmed { .. }), "{e}");
+}
+
+#[tokio::test]
+async fn a_segment_stops_writing_at_its_deadline_mid_page_and_resumes_from_the_page() {
+    let m = tables(60);
+    let sanitizer = Sanitizer::default_policy();
+    // One page holds every item; the write budget (20 items/s) cannot write it in 0.4 s.
+    let o = Options { rate: Some(20.0), page_size: Some(100), ..opts(1) };
+    let (mut cursor, mut runs, mut done) = (None, 0, false);
+    while !done {
+        runs += 1;
+        assert!(runs < 20, "no progress");
+        let bf = Backfill::new(&m, &sanitizer, o.clone()).await.unwrap();
+        let t0 = std::time::Instant::now();
+        let at = t0 + std::time::Duration::from_millis(400);
+        let deadline = dynamo_shadow_ops::backfill::Deadline { pages: at, writes: at };
+        let end = bf.run_segment(0, cursor.take(), Some(deadline), |_, _| {}).await.unwrap();
+        assert!(t0.elapsed() < std::time::Duration::from_millis(700), "returned near its deadline: {:?}", t0.elapsed());
+        (cursor, done) = (end.cursor, end.done);
+    }
+    assert!(runs >= 2, "the page was interrupted at least once ({runs} runs)");
+    assert_eq!(m.len(SHADOW), 60, "every item written in the end");
 }

@@ -7,6 +7,7 @@
 //! - [`api`]: a trait for every DynamoDB and DynamoDB Streams call the stream function and
 //!   the lifecycle commands make ([`ShadowWriter`], [`ItemReader`], [`Scanner`],
 //!   [`Describer`], [`StreamReader`]);
+//! - [`secrets`]: the tokenization key from Secrets Manager at cold start;
 //! - [`sdk`]: their AWS SDK implementation ([`DynamoSdk`]), the SDK configuration, and the
 //!   one converter between SDK attribute values and items.
 //!
@@ -17,10 +18,12 @@
 pub mod api;
 pub mod layout;
 pub mod sdk;
+pub mod secrets;
 
 pub use api::{
     BatchGot, Describer, ItemReader, Op, RecordPage, ScanPage, ScanRequest, Scanner, ShadowWriter, StoreError,
     StoreErrorKind, StreamReader, StreamRecord, TableDescription, Tables, UnknownType,
 };
-pub use layout::{Guard, Seq, SeqError, ShadowMeta, ShadowWrite, WriteOutcome};
+pub use aws_config::SdkConfig;
+pub use layout::{stream_label, Guard, LimitError, Seq, SeqError, ShadowMeta, ShadowWrite, WriteOutcome};
 pub use sdk::{sdk_config, DynamoSdk, Timeouts};

@@ -40,6 +40,14 @@ pub struct MemoryStore {
     pub read_faults: Mutex<Option<(Rng, u64)>>,
     /// Batch items left unprocessed: (seed state, per thousand items).
     pub unprocessed: Mutex<Option<(Rng, u64)>>,
+    /// PutItem refuses items holding this top-level attribute (or with it as a key), as
+    /// DynamoDB refuses a value it cannot store: a ValidationException every time.
+    pub reject_items_with: Mutex<Option<String>>,
+    /// Every PutItem waits this long first (a slow endpoint).
+    pub put_delay: Mutex<Option<std::time::Duration>>,
+    /// (table, key fingerprint) pairs a Scan does not return (items written after the
+    /// scan passed them).
+    pub scan_hidden: Mutex<Vec<(String, String)>>,
     /// PutItem calls.
     pub puts: AtomicU64,
     /// Every call.
@@ -177,6 +185,18 @@ impl ShadowWriter for MemoryStore {
         if fault == Some(false) {
             return Err(StoreError::new(Op::PutItem, StoreErrorKind::Injected));
         }
+        let delay = *self.put_delay.lock().unwrap();
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        let rejected = self.reject_items_with.lock().unwrap().as_ref().is_some_and(|a| write.item.contains_key(a));
+        if rejected {
+            return Err(StoreError::new(Op::PutItem, StoreErrorKind::Service("ValidationException".into())));
+        }
+        // DynamoDB's item limit (moto's too), on the item as sent.
+        if dynamo_shadow_core::item::item_size(&write.item) > dynamo_shadow_core::item::MAX_ITEM_BYTES {
+            return Err(StoreError::new(Op::PutItem, StoreErrorKind::Service("ValidationException".into())));
+        }
         let outcome = self.apply(table, write, &guard);
         if fault == Some(true) && outcome == WriteOutcome::Applied {
             return Err(StoreError::new(Op::PutItem, StoreErrorKind::InjectedAfterWrite));
@@ -263,6 +283,7 @@ impl Scanner for MemoryStore {
     async fn scan(&self, req: ScanRequest<'_>) -> Result<ScanPage, StoreError> {
         self.call();
         self.read_fault(Op::Scan)?;
+        let hidden = self.scan_hidden.lock().unwrap().clone();
         let tables = self.tables.lock().unwrap();
         let t = tables.get(req.table).ok_or_else(|| not_found(Op::Scan))?;
         let after = req.start.as_ref().map(key_fingerprint);
@@ -276,6 +297,10 @@ impl Scanner for MemoryStore {
             if page.items.len() == limit {
                 page.next = last.map(|i: &Item| key_attributes(i, &t.key_names));
                 return Ok(page);
+            }
+            last = Some(item);
+            if hidden.iter().any(|(t, k)| t == req.table && k == fp) {
+                continue;
             }
             page.items.push(Ok(item.clone()));
             last = Some(item);

@@ -16,22 +16,39 @@ fn default_checkpoint(o: &Options) -> PathBuf {
     let clean = |s: &str| {
         s.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect::<String>()
     };
-    PathBuf::from(".dynamo-shadow").join(format!("backfill-{}-{}.json", clean(&o.source_table), clean(&o.shadow_table)))
+    PathBuf::from(DEFAULT_DIR).join(format!("backfill-{}-{}.json", clean(&o.source_table), clean(&o.shadow_table)))
 }
 
 /// Writes the checkpoint atomically (temp file + rename), owner-only: it holds key values.
+/// The mode is set on the open file too (an existing temp file keeps its mode otherwise),
+/// and on the directory when this command created it or it is the default one.
 fn save_checkpoint(path: &Path, cp: &Checkpoint) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let created = !dir.exists();
         std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        if created || dir.file_name().is_some_and(|n| n == DEFAULT_DIR) {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
     }
     let tmp = path.with_extension("tmp");
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    std::io::Write::write_all(&mut opts.open(&tmp)?, &serde_json::to_vec_pretty(cp)?)?;
+    let mut f = opts.open(&tmp)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::io::Write::write_all(&mut f, &serde_json::to_vec_pretty(cp)?)?;
     std::fs::rename(&tmp, path)
 }
+
+/// The checkpoints' default directory (relative to the working directory).
+const DEFAULT_DIR: &str = ".dynamo-shadow";
 
 /// Progress: a bar on a terminal, a plain line every 10 s otherwise.
 fn spawn_progress(counters: Arc<Counters>, estimate: Option<u64>, segments: u32) -> tokio::task::JoinHandle<()> {
@@ -85,34 +102,46 @@ pub fn run(t: &TableArgs, opts: Options, checkpoint: Option<PathBuf>, restart: b
     };
     let path = checkpoint.unwrap_or_else(|| default_checkpoint(&opts));
     let fp = sanitizer.fingerprint().to_string();
-    let mut cp = Checkpoint::new(&opts, &fp);
-    if !restart && !opts.dry_run {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let old: Checkpoint = match serde_json::from_str(&text) {
-                Ok(c) => c,
-                // serde's message can quote the file's content (scan cursors hold key values).
-                Err(e) => {
-                    let at = format!("line {}, column {}", e.line(), e.column());
-                    eprintln!("{}: not a backfill checkpoint ({at}); use --restart to start over", path.display());
-                    return ExitCode::from(2);
-                }
-            };
-            if let Err(why) = old.matches(&opts, &fp) {
-                eprintln!("{}: {why}; use --restart to start over", path.display());
-                return ExitCode::from(2);
-            }
-            if old.is_complete() {
-                eprintln!("backfill: {} says this backfill is complete; use --restart to run it again", path.display());
-                return ExitCode::SUCCESS;
-            }
-            let done = old.segments.iter().filter(|s| s.done).count();
-            eprintln!("backfill: resuming from {} ({done}/{} segments complete)", path.display(), old.total_segments);
-            cp = old;
-        }
-    }
     let rt = runtime();
     rt.block_on(async move {
         let store = store(t.max_attempts).await;
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let endpoint = env("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| env("AWS_ENDPOINT_URL")).unwrap_or_default();
+        let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).unwrap_or_default();
+        let identity = match backfill::TableIdentity::read(&store, &opts, endpoint, region).await {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("backfill: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let mut cp = Checkpoint::new(&opts, &fp);
+        cp.identity = Some(identity.clone());
+        if !restart && !opts.dry_run {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let old: Checkpoint = match serde_json::from_str(&text) {
+                    Ok(c) => c,
+                    // serde's message can quote the file's content (scan cursors hold key values).
+                    Err(e) => {
+                        let at = format!("line {}, column {}", e.line(), e.column());
+                        eprintln!("{}: not a backfill checkpoint ({at}); use --restart to start over", path.display());
+                        return ExitCode::from(2);
+                    }
+                };
+                if let Err(why) = old.matches_tables(&opts, &fp, &identity) {
+                    eprintln!("{}: {why}; use --restart to start over", path.display());
+                    return ExitCode::from(2);
+                }
+                if old.is_complete() {
+                    eprintln!("backfill: {} says this backfill is complete; use --restart to run it again", path.display());
+                    return ExitCode::SUCCESS;
+                }
+                let done = old.segments.iter().filter(|s| s.done).count();
+                eprintln!("backfill: resuming from {} ({done}/{} segments complete)", path.display(), old.total_segments);
+                cp = old;
+            }
+        }
+
         let bf = match Backfill::new(&store, &sanitizer, opts.clone()).await {
             Ok(b) => b,
             Err(e) => {

@@ -135,8 +135,9 @@ enum Command {
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Expiry of tombstones written by --fix, in hours.
-        #[arg(long, default_value_t = 72)]
+        /// Expiry of tombstones written by --fix, in hours: 48 to 8760, the function's bounds
+        /// (a tombstone must outlive the stream's 24-hour retention and any redrive).
+        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u64).range(48..=8760))]
         tombstone_ttl_hours: u64,
     },
     /// Re-apply stream batches that reached the dead-letter queue, from the stream itself.
