@@ -17,14 +17,19 @@
 use std::collections::HashMap;
 
 use dynamo_shadow_core::item::{item_to_json, AttributeValue, Item};
-use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_core::{Policy, Sanitizer};
 use dynamo_shadow_lambda::{Config, Status, StreamHandler};
+use dynamo_shadow_ops::backfill::{Backfill, Options};
 use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, QUARANTINE_ATTR, SEQ_ATTR};
 use dynamo_shadow_store::Seq;
 use dynamo_shadow_testkit::{MemoryStore, Rng};
 use serde_json::{json, Value};
 
 const TABLE: &str = "shadow";
+const TABLE_VAR: &str = "SHADOW_TABLE";
+const SRC: &str = "src";
+/// Failed deliveries of a batch before the mapping gives up on it (the template allows 10).
+const MAX_RETRIES: usize = 3;
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -138,6 +143,25 @@ struct Figures {
     quarantined: u64,
     new_streams: usize,
     splits: usize,
+    tokenized: usize,
+    policy_changes: usize,
+    dlq_batches: usize,
+    backfills: usize,
+    expired: usize,
+}
+
+/// The policies of a seed: before and after a policy change mid-stream (the second also
+/// drops `tags`), both tokenizing the partition key for half of the seeds.
+fn policies(tokenized: bool) -> (Sanitizer, Sanitizer) {
+    let head = if tokenized {
+        "version = 1\nkeys = [\"pk\"]\n[[rule]]\npath = \"pk\"\naction = \"tokenize\"\n"
+    } else {
+        "version = 1\n"
+    };
+    let a = Policy::parse(head, "a.toml").unwrap();
+    let b = Policy::parse(&format!("{head}[[rule]]\npath = \"tags\"\naction = \"drop\"\n"), "b.toml").unwrap();
+    let key = tokenized.then(|| b"model-key-0123456789abcdef0123456789".to_vec());
+    (Sanitizer::build(&a, &a.default, key.clone()).unwrap(), Sanitizer::build(&b, &b.default, key).unwrap())
 }
 
 async fn run_seed(seed: u64, fig: &mut Figures) {
@@ -149,30 +173,58 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
     fig.poisoned += poisoned;
     fig.new_streams += records.iter().any(|r| r.shard == 3) as usize;
     fig.splits += records.iter().any(|r| r.shard == 1 || r.shard == 2) as usize;
-    let sanitizer = Sanitizer::default_policy();
+    let tokenized = seed % 2 == 1;
+    let (before_change, after_change) = policies(tokenized);
+    // For a third of the seeds the policy changes after a random number of deliveries.
+    let change_at = (seed % 3 == 0).then(|| 1 + rng.below(40));
+    fig.tokenized += tokenized as usize;
+    fig.policy_changes += change_at.is_some() as usize;
+    let by_fp: HashMap<String, Sanitizer> =
+        [before_change.clone(), after_change.clone()].into_iter().map(|s| (s.fingerprint().to_string(), s)).collect();
     let store = MemoryStore::default();
+    // The source table already holds the final state: the stream lags behind it.
+    store.create_table(SRC, &["pk"]);
+    store.create_table(TABLE, &["pk"]);
+    for item in final_state.values().flatten() {
+        store.insert(SRC, item.clone());
+    }
     *store.random_faults.lock().unwrap() = Some((Rng::new(seed ^ 0xfau64), 150));
-    let config = Config::from_env(|k| (k == "SHADOW_TABLE").then(|| TABLE.to_string())).unwrap();
-    let h = StreamHandler::single(sanitizer.clone(), store, config);
-    // What the shadow item holds for a source state: the sanitized image, a quarantine
-    // marker where it cannot be sanitized, or a tombstone.
-    let state_of = |k: usize, after: &Option<Item>| match after {
-        Some(i) => sanitizer.sanitize(i, &["pk"]).map(|(c, _)| c).unwrap_or_else(|_| {
-            let mut t = key(k);
+    // For a fifth of the seeds a backfill runs while the stream is being delivered.
+    let backfill_at = (seed % 5 == 2).then(|| rng.below(30));
+    fig.backfills += backfill_at.is_some() as usize;
+    let config = Config::from_env(|k| (k == TABLE_VAR).then(|| TABLE.to_string())).unwrap();
+    let mut h = StreamHandler::single(before_change.clone(), store, config.clone());
+    // The shadow key of a source key (a token where the policy tokenizes it).
+    let skey = |k: usize| before_change.sanitize_keys(&key(k)).unwrap();
+    // What the shadow item holds for a source state under a sanitizer: the sanitized image,
+    // a quarantine marker where it cannot be sanitized, or a tombstone.
+    let state_of = |k: usize, after: &Option<Item>, san: &Sanitizer| match after {
+        Some(i) => san.sanitize(i, &["pk"]).map(|(c, _)| c).unwrap_or_else(|_| {
+            let mut t = skey(k);
             t.insert(QUARANTINE_ATTR.to_string(), s("malformed_image"));
             t
         }),
         None => {
-            let mut t = key(k);
+            let mut t = skey(k);
             t.insert(DELETED_ATTR.to_string(), AttributeValue::Bool(true));
             t
         }
+    };
+    // The sanitizer an item was written under, from its fingerprint.
+    let san_of = |item: &Item| -> &Sanitizer {
+        let AttributeValue::S(fp) = &item[POLICY_ATTR] else { panic!("no fingerprint") };
+        &by_fp[fp]
     };
     let by_pos: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.pos.as_str(), i)).collect();
     // Each shard's records, in order; a cursor per shard.
     let shards: Vec<Vec<usize>> =
         (0..4).map(|sh| (0..records.len()).filter(|&i| records[i].shard == sh).collect()).collect();
     let mut cursor = [0usize; 4];
+    // Failed deliveries in a row per shard: after MAX_RETRIES the mapping gives up on the
+    // batch (its coordinates go to the DLQ) and moves on.
+    let mut attempts = [0usize; 4];
+    let mut dlq: Vec<Vec<usize>> = Vec::new();
+    let mut in_dlq: std::collections::HashSet<usize> = Default::default();
 
     let mut delivered_batches: Vec<Vec<usize>> = Vec::new();
     let mut deliveries = 0;
@@ -189,6 +241,27 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
         } else {
             break;
         };
+        if change_at == Some(deliveries) {
+            // A new policy deployed mid-stream: the next invocations run under it.
+            h = StreamHandler::single(after_change.clone(), h.into_store(), config.clone());
+        }
+        if backfill_at == Some(deliveries) {
+            // Under the policy the function runs now, with write faults still injected (a
+            // segment that stops on one is run again, as the CLI's resume would).
+            let san = if change_at.is_some_and(|c| c <= deliveries) { &after_change } else { &before_change };
+            let bf = Backfill::new(h.store(), san, backfill_options(false)).await.unwrap();
+            for seg in 0..2 {
+                let mut cur = None;
+                loop {
+                    let mut last = cur.clone();
+                    match bf.run_segment(seg, cur.take(), None, |next, _| last = next.cloned()).await {
+                        Ok(end) if end.done => break,
+                        Ok(_) => unreachable!("no deadline"),
+                        Err(_) => cur = last,
+                    }
+                }
+            }
+        }
         let sh = phase[rng.below(phase.len())];
         deliveries += 1;
         assert!(deliveries < 10_000, "seed {seed}: no progress");
@@ -217,21 +290,34 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
         for (k, r) in &last_ok {
             let got = h
                 .store()
-                .get(TABLE, &key(*k))
+                .get(TABLE, &skey(*k))
                 .unwrap_or_else(|| panic!("seed {seed}: key {k} reported done, never written"));
             let AttributeValue::S(shadow_pos) = &got[SEQ_ATTR] else { panic!() };
+            let san = san_of(&got);
+            if shadow_pos.as_str() == Seq::backfill().as_str() {
+                // Backfilled and not yet overwritten: the table's (final) state; any record
+                // reported done since was a no-op for the shadow item or is older.
+                assert_eq!(
+                    content(got.clone()),
+                    state_of(*k, &final_state[k], san),
+                    "seed {seed}: key {k} backfilled wrong"
+                );
+                continue;
+            }
             let at = &records[by_pos[shadow_pos.as_str()]];
             // The shadow item is exactly the state of the record it claims...
             assert_eq!(
                 content(got.clone()),
-                state_of(*k, &at.after),
+                state_of(*k, &at.after, san),
                 "seed {seed}: key {k} inconsistent with its position"
             );
-            // ...and is that record or newer, unless this record was a no-op for the shadow.
-            if at.pos < r.pos {
+            // ...and is that record or newer, unless this record was a no-op for the shadow
+            // (a MODIFY whose sanitized image equals its old one's). That holds only while
+            // the old image was applied: not for keys with records waiting in the DLQ.
+            if at.pos < r.pos && !in_dlq.contains(k) {
                 assert_eq!(
-                    content(got),
-                    state_of(*k, &r.after),
+                    content(got.clone()),
+                    state_of(*k, &r.after, san),
                     "seed {seed}: key {k} reported done at {} but not applied",
                     r.seq
                 );
@@ -241,21 +327,38 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
             result.response.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_ref()).collect();
         if failed.is_empty() {
             cursor[sh] += idx.len();
+            attempts[sh] = 0;
         } else {
             fig.faults += failed.len();
-            // Lambda retries from the lowest failed sequence number in the batch.
+            // Lambda retries from the lowest failed sequence number in the batch...
             let lowest = failed.iter().map(|s| s.parse::<u128>().unwrap()).min().unwrap();
             let at = idx.iter().position(|&i| records[i].seq.parse::<u128>().unwrap() == lowest).unwrap();
-            cursor[sh] += at;
+            attempts[sh] += 1;
+            if attempts[sh] > MAX_RETRIES {
+                // ...until its retries run out: the rest of the batch goes to the DLQ.
+                dlq.push(idx[at..].to_vec());
+                in_dlq.extend(idx[at..].iter().map(|&i| records[i].key));
+                cursor[sh] += idx.len();
+                attempts[sh] = 0;
+            } else {
+                cursor[sh] += at;
+            }
         }
     }
     fig.deliveries += deliveries;
-    // Redrive a few old batches after everything newer (old shards, the old stream after
-    // the new one): never changes anything.
+    fig.dlq_batches += dlq.len();
     *h.store().random_faults.lock().unwrap() = None;
-    // Content, not positions: a redriven batch may carry a record whose write was skipped as
-    // unchanged the first time (README, "Fewer writes"); it lands with the same content.
-    let snapshot = || -> Vec<Option<Item>> { (0..keys).map(|k| h.store().get(TABLE, &key(k)).map(content)).collect() };
+    // The operator redrives the DLQ (dynamo-shadow redrive reads the same records back).
+    for idx in &dlq {
+        let batch: Vec<&Value> = idx.iter().map(|&i| &records[i].json).collect();
+        let r = h.handle(&json!({"Records": batch}), 1_764_000_000).await.unwrap();
+        assert!(r.response.batch_item_failures.is_empty(), "seed {seed}: a DLQ redrive failed");
+    }
+    // Redrive a few old batches after everything newer (old shards, the old stream after
+    // the new one): never changes anything. Content, not positions: a redriven batch may
+    // carry a record whose write was skipped as unchanged the first time (README, "Fewer
+    // writes"); it lands with the same content.
+    let snapshot = || -> Vec<Option<Item>> { (0..keys).map(|k| h.store().get(TABLE, &skey(k)).map(content)).collect() };
     let before = snapshot();
     for _ in 0..3 {
         let idx = &delivered_batches[rng.below(delivered_batches.len())];
@@ -264,15 +367,70 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
         assert!(r.response.batch_item_failures.is_empty());
     }
     assert_eq!(before, snapshot(), "seed {seed}: a redrive changed the shadow table");
-    // Converged to sanitize(final source), a marker where that is impossible, or a tombstone.
+    // Converged to sanitize(final source) under the policy that wrote it, a marker where
+    // that is impossible, or a tombstone.
     for (k, state) in &final_state {
-        let got = h.store().get(TABLE, &key(*k)).expect("every key was written at least once");
-        assert_eq!(content(got.clone()), state_of(*k, state), "seed {seed}: key {k} diverged");
+        let got = h.store().get(TABLE, &skey(*k)).expect("every key was written at least once");
+        assert_eq!(content(got.clone()), state_of(*k, state, san_of(&got)), "seed {seed}: key {k} diverged");
         if state.is_none() {
             assert_eq!(content(got).len(), 2, "seed {seed}: key {k}: a tombstone holds only the key and the marker");
         }
     }
     assert_eq!(h.store().len(TABLE), final_state.len());
+    // After a policy change, `backfill --policy-changed` brings every live item to the new
+    // policy (markers stay where the item still cannot be sanitized; tombstones are not
+    // touched).
+    let store = h.into_store();
+    if change_at.is_some() {
+        let bf = Backfill::new(&store, &after_change, backfill_options(true)).await.unwrap();
+        for seg in 0..2 {
+            bf.run_segment(seg, None, None, |_, _| {}).await.unwrap();
+        }
+        for (k, state) in &final_state {
+            let got = store.get(TABLE, &skey(*k)).unwrap();
+            assert_eq!(content(got), state_of(*k, state, &after_change), "seed {seed}: key {k} not re-sanitized");
+        }
+    }
+    // Tombstones expire (DynamoDB's TTL, at least 48 h later: past the stream's 24 h, so no
+    // older record of the key can arrive after). A later INSERT of the key is written.
+    let current = if change_at.is_some() { after_change.clone() } else { before_change.clone() };
+    let h = StreamHandler::single(current, store, config);
+    // Above every sequence number seen, on the newest stream.
+    let mut seq = records.iter().map(|r| r.seq.parse::<u128>().unwrap()).max().unwrap();
+    for (k, state) in &final_state {
+        if state.is_some() {
+            continue;
+        }
+        h.store().remove(TABLE, &skey(*k));
+        fig.expired += 1;
+        seq += 1;
+        let item = image(*k, 9_999, &mut rng);
+        let rec = json!({"eventID": "late", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                         "awsRegion": "us-east-1", "eventSourceARN": NEW_STREAM,
+                         "dynamodb": {"Keys": item_to_json(&key(*k)), "NewImage": item_to_json(&item), "SequenceNumber": seq.to_string(),
+                                      "SizeBytes": 100, "StreamViewType": "NEW_AND_OLD_IMAGES"}});
+        let r = h.handle(&json!({"Records": [rec]}), 1_764_000_000).await.unwrap();
+        assert_eq!(r.statuses[0].1, Status::Written, "seed {seed}: key {k} after its tombstone expired");
+        assert_eq!(
+            content(h.store().get(TABLE, &skey(*k)).unwrap()),
+            h.routes().get(0).sanitizer.sanitize(&item, &["pk"]).unwrap().0
+        );
+    }
+}
+
+fn backfill_options(policy_changed: bool) -> Options {
+    Options {
+        source_table: SRC.into(),
+        shadow_table: TABLE.into(),
+        total_segments: 2,
+        policy_changed,
+        dry_run: false,
+        exclusive: false,
+        max_wcu: None,
+        rate: None,
+        concurrency: 4,
+        page_size: Some(3),
+    }
 }
 
 #[tokio::test]
@@ -283,9 +441,19 @@ async fn shadow_converges_under_faults_duplicates_and_redrives() {
         run_seed(seed, &mut f).await;
     }
     eprintln!(
-        "model: {seeds} seeds, {} records, {} deliveries, {} failed records retried, {} poison images, {} records quarantined, {} seeds with a shard split, {} with a new stream, 0 divergences",
-        f.records, f.deliveries, f.faults, f.poisoned, f.quarantined, f.splits, f.new_streams
+        "model: {seeds} seeds, {} records, {} deliveries, {} failed records retried, {} batches to the DLQ and redriven, {} poison images, {} records quarantined, {} seeds with a shard split, {} with a new stream, {} with tokenized keys, {} with a policy change, {} with a backfill during the stream, {} tombstones expired, 0 divergences",
+        f.records, f.deliveries, f.faults, f.dlq_batches, f.poisoned, f.quarantined, f.splits, f.new_streams, f.tokenized, f.policy_changes, f.backfills, f.expired
     );
     assert!(f.faults > 0, "the fault injector never fired");
-    assert!(f.quarantined > 0 && f.new_streams > 0 && f.splits > 0, "every case was exercised");
+    assert!(
+        f.quarantined > 0
+            && f.new_streams > 0
+            && f.splits > 0
+            && f.dlq_batches > 0
+            && f.tokenized > 0
+            && f.policy_changes > 0
+            && f.backfills > 0
+            && f.expired > 0,
+        "every case was exercised"
+    );
 }

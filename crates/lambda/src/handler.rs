@@ -202,6 +202,11 @@ impl<S: ShadowWriter> StreamHandler<S> {
         &self.store
     }
 
+    /// The store back (a new handler over the same store: a redeploy in tests).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
