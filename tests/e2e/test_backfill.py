@@ -443,3 +443,10 @@ def test_a_checkpoint_is_for_one_table_identity_and_stays_owner_only(aws, endpoi
     assert "another table of the same name" in p.stderr and "--restart" in p.stderr
     p = run_cli(endpoint, *args, "--restart", "--json")
     assert json.loads(p.stdout)["summary"]["written"] == 20
+
+
+def test_verify_fix_keeps_the_functions_tombstone_ttl_bounds(endpoint):
+    for hours in ("1", "47", "8761"):
+        p = run_cli(endpoint, "verify", "--source-table", "s", "--shadow-table", "t", "--fix",
+                    "--tombstone-ttl-hours", hours, check=False)
+        assert p.returncode == 2 and "48..=8760" in p.stderr, (hours, p.stderr)

@@ -1045,3 +1045,20 @@ def test_a_slow_endpoint_gives_partial_failures_not_a_timeout(aws, proxy, tmp_pa
         rest = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
         assert emu.invoke(local_aws.event(rest)) == (200, {"batchItemFailures": []})
     assert len(shadow_items(ddb, shadow)) == len(records)
+
+
+def test_an_item_that_fits_only_without_the_metadata_is_quarantined(aws, endpoint, tmp_path):
+    """The item-size check counts the `_shadow_*` attributes: an image just under 400 KB
+    would fail PutItem forever once they are added. It is quarantined instead."""
+    ddb, _ = aws
+    _, shadow, _ = new_tables(ddb)
+    filler = 400 * 1024 - len("pk") - len("near") - len("sk") - len("x") - len("s") - 20
+    body = ("hello world " * (filler // 12 + 1))[:filler]
+    r = rec("near", new=img("near", s=S(body)))
+    env = {"SHADOW_TABLE": shadow, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+    with local_aws.Emulator(env, tmp_path / "rie.log") as emu:
+        assert emu.invoke({"Records": [r]}) == (200, {"batchItemFailures": []})
+        logs = emu.logs()
+    item = shadow_items(ddb, shadow)[("near", "x")]
+    assert item["_shadow_quarantined"] == S("too_large") and "s" not in item
+    assert "with its metadata" in logs

@@ -149,6 +149,20 @@ pub enum SanitizeError {
     KeyFinding { name: String, rule: RuleRef },
 }
 
+impl SanitizeError {
+    /// A short reason code for quarantine markers, logs and reports (never a value).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SanitizeError::Item(ItemError { kind: ItemErrorKind::TooLarge(_), .. }) => "too_large",
+            SanitizeError::Item(_) => "invalid_value",
+            SanitizeError::MissingKey(_) => "missing_key",
+            SanitizeError::BadKeyType { .. } => "bad_key_type",
+            SanitizeError::KeyRule { .. } => "key_rule",
+            SanitizeError::KeyFinding { .. } => "key_finding",
+        }
+    }
+}
+
 /// Errors building a sanitizer (at cold start or in `check`).
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -23,7 +23,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use std::borrow::Cow;
 
 use dynamo_shadow_core::item::{
-    decode_item, key_fingerprint, key_hash, parse_item, path_segment, Checked, Item, ItemError, ItemErrorKind,
+    decode_item, key_fingerprint, key_hash, parse_item, path_segment, Checked, Item, ItemError,
 };
 use dynamo_shadow_core::{Report, SanitizeError, Sanitizer};
 use dynamo_shadow_store::{Guard, LimitError, Seq, SeqError, ShadowWrite, ShadowWriter, StoreError, WriteOutcome};
@@ -110,19 +110,11 @@ impl RecordError {
     /// written as it is), `None` for a transient one or one that cannot be tied to a key's
     /// shadow item (no keys, no sequence, no route): those are retried.
     pub fn permanent(&self) -> Option<&'static str> {
-        let sanitize = |e: &SanitizeError| match e {
-            SanitizeError::Item(ItemError { kind: ItemErrorKind::TooLarge(_), .. }) => "too_large",
-            SanitizeError::Item(_) => "invalid_value",
-            SanitizeError::MissingKey(_) => "missing_key",
-            SanitizeError::BadKeyType { .. } => "bad_key_type",
-            SanitizeError::KeyRule { .. } => "key_rule",
-            SanitizeError::KeyFinding { .. } => "key_finding",
-        };
         Some(match self {
             RecordError::MalformedImage { .. } => "malformed_image",
             RecordError::NoNewImage { .. } => "no_new_image",
             RecordError::KeyMismatch(_) => "key_mismatch",
-            RecordError::Sanitize(e) | RecordError::SanitizeKeys(e) => sanitize(e),
+            RecordError::Sanitize(e) | RecordError::SanitizeKeys(e) => e.code(),
             RecordError::UnknownEvent => "unknown_event",
             RecordError::Limit(_) => "too_large",
             // DynamoDB refuses the item itself; the same request fails every time.

@@ -540,14 +540,26 @@ impl<'a, T: Tables> Backfill<'a, T> {
             .map(|i| (i, Seq::backfill(), None))
             .chain(reread.into_iter().map(|(i, s)| (i, Seq::from_stored(&s).unwrap_or_else(Seq::backfill), Some(s))));
         for (item, seq, held) in tagged {
-            match self.sanitizer.sanitize(&item, &key_refs) {
-                Ok((clean, _)) => pending.push((
-                    Pending { write: ShadowWrite::upsert(clean, self.keys.clone(), seq, fp), fill: held.is_none() },
-                    held,
-                )),
-                Err(e) => {
+            // Sanitized and within DynamoDB's item limits with the metadata, or why not.
+            let write = match self.sanitizer.sanitize(&item, &key_refs) {
+                Ok((clean, _)) => {
+                    let w = ShadowWrite::upsert(clean, self.keys.clone(), seq.clone(), fp);
+                    w.check_limits().map(|()| w).map_err(|e| ("too_large", e.to_string()))
+                }
+                Err(e) => Err((e.code(), e.to_string())),
+            };
+            match write {
+                Ok(w) => pending.push((Pending { write: w, fill: held.is_none() }, held)),
+                Err((code, reason)) => {
                     c.unsanitizable.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(segment, reason = %e, "item cannot be sanitized: not written");
+                    tracing::warn!(segment, code, reason = %reason, "item cannot be shadowed");
+                    // A fill writes nothing; a re-sanitize replaces the old version with a
+                    // quarantine marker, so nothing sanitized under the old policy stays.
+                    let keys = self.sanitizer.sanitize_keys(&key_attributes(&item, &self.keys));
+                    if let (Some(_), Ok(k)) = (&held, keys) {
+                        let marker = ShadowWrite::quarantine(k, seq, code, fp);
+                        pending.push((Pending { write: marker, fill: false }, held));
+                    }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! faults). The same operations run against moto's server in the e2e suite.
 
 use dynamo_shadow_core::item::{key_attributes, AttributeValue, Item};
-use dynamo_shadow_core::Sanitizer;
+use dynamo_shadow_core::{Policy, Sanitizer};
 use dynamo_shadow_ops::backfill::{Backfill, Options};
 use dynamo_shadow_ops::redrive::{parse_messages, read_batch, RedriveError};
 use dynamo_shadow_ops::verify::{verify, VerifyOptions};
@@ -255,9 +255,35 @@ async fn quarantined_keys_are_listed_by_verify_and_healed_by_fix_and_backfill() 
     run_all(&bf).await;
     let sum = bf.counters.snapshot();
     assert_eq!(sum.quarantined, 2, "{sum:?}");
-    assert_eq!(sum.resanitized, 1);
+    assert_eq!(sum.resanitized, 2, "item 4 healed, item 3's marker rewritten");
     assert_eq!(sum.unsanitizable, 1);
     assert!(m.get(SHADOW, &keys(4)).unwrap().contains_key("bio"));
+    let three = m.get(SHADOW, &keys(3)).unwrap();
+    assert_eq!(three[QUARANTINE_ATTR], s("too_large"), "the marker now says why");
+}
+
+#[tokio::test]
+async fn a_resanitize_that_cannot_be_written_leaves_a_marker_not_the_old_version() {
+    // Sanitized under the old policy (which drops `log`), the item fits; under the new one
+    // (which keeps it) it grows past 400 KB once its URL credentials are redacted.
+    let m = tables(3);
+    let mut huge = item(1);
+    huge.insert(
+        "log".into(),
+        s(&"https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor ".repeat(4000)),
+    );
+    m.insert(SRC, huge);
+    let drops = Policy::parse("version = 1\n[[rule]]\npath = \"log\"\naction = \"drop\"\n", "old.toml").unwrap();
+    let old = Sanitizer::build(&drops, &drops.default, None).unwrap();
+    run_all(&Backfill::new(&m, &old, opts(1)).await.unwrap()).await;
+    assert!(m.get(SHADOW, &keys(1)).unwrap().contains_key("bio"));
+    let new = Sanitizer::default_policy();
+    let bf = Backfill::new(&m, &new, Options { policy_changed: true, ..opts(1) }).await.unwrap();
+    run_all(&bf).await;
+    let got = m.get(SHADOW, &keys(1)).unwrap();
+    assert_eq!(got[QUARANTINE_ATTR], s("too_large"));
+    assert!(!got.contains_key("bio"), "the old policy's version is gone");
+    assert_eq!(bf.counters.snapshot().unsanitizable, 1);
 }
 
 #[tokio::test]
