@@ -203,9 +203,12 @@ def check_event(name: str, ev: dict, resp, items: dict, started: float, fails: F
         item = items.get(k)
         if item is None:
             continue
-        seq = item.get("_shadow_seq", {}).get("S", "")
-        fails.check(len(seq) == 40 and seq.lstrip("0") == r["dynamodb"]["SequenceNumber"],
-                    f"{name} {k}: _shadow_seq is not the newest record's sequence number, zero-padded to 40")
+        # The position: the stream label (the end of eventSourceARN), "/", the sequence
+        # number zero-padded to 40 digits.
+        label, _, padded = item.get("_shadow_seq", {}).get("S", "").rpartition("/")
+        fails.check(r.get("eventSourceARN", "").endswith(f"/stream/{label}") and len(padded) == 40
+                    and padded.lstrip("0") == r["dynamodb"]["SequenceNumber"],
+                    f"{name} {k}: _shadow_seq is not the newest record's stream label and sequence number")
         fails.check(len(item.get("_shadow_policy", {}).get("S", "")) == 16, f"{name} {k}: no _shadow_policy fingerprint")
         if r["eventName"] == "REMOVE":
             counts["tombstones"] += 1
