@@ -466,40 +466,33 @@ impl<S: ShadowWriter> StreamHandler<S> {
         let route = self.routes.get(last.route);
         let seq = last.padded.clone().expect("applicable records have a sequence");
         let fp = route.sanitizer.fingerprint();
+        // A marker for the key, and the error it stands for.
         let marker = |error: RecordError, keys: &Item| {
-            (ShadowWrite::quarantine(keys.clone(), seq.clone(), error.permanent().unwrap_or("rejected"), fp), error)
+            let w = ShadowWrite::quarantine(keys.clone(), seq.clone(), error.permanent().unwrap_or("rejected"), fp);
+            (w, Some(error))
         };
-        let (write, mut quarantined) = match &last.plan {
+        let (mut write, mut quarantined) = match &last.plan {
             Plan::Put(item) => {
                 let w = ShadowWrite::upsert(item.clone(), last.keys.keys().cloned().collect(), seq.clone(), fp);
                 match w.check_limits() {
                     Ok(()) => (w, None),
-                    Err(e) => {
-                        // The image was sanitized, so its key was too.
-                        let (w, e) = marker(e.into(), &w.keys());
-                        (w, Some(e))
-                    }
+                    // The image was sanitized, so its key was too.
+                    Err(e) => marker(e.into(), &w.keys()),
                 }
             }
             Plan::Remove(keys) => {
                 (ShadowWrite::tombstone(keys.clone(), seq.clone(), now + self.config.tombstone_ttl_secs, fp), None)
             }
-            Plan::Quarantine(error, Some(keys)) => {
-                let (w, e) = marker(error.clone(), keys);
-                (w, Some(e))
-            }
+            Plan::Quarantine(error, Some(keys)) => marker(error.clone(), keys),
             Plan::Quarantine(error, None) => return (self.quarantined(last, error.clone(), None), false),
             Plan::Failed(_) | Plan::Covered => unreachable!("the last applicable record holds its plan"),
         };
         let mut result = self.put(&route.shadow_table, &write, deadline).await;
-        let mut write = write;
         // DynamoDB refused the item itself: quarantine the key instead of retrying forever.
         if let Err(error) = &result {
             if error.permanent().is_some() && quarantined.is_none() && !write.is_tombstone() {
-                let (w, e) = marker(error.clone(), &write.keys());
-                result = self.put(&route.shadow_table, &w, deadline).await;
-                write = w;
-                quarantined = Some(e);
+                (write, quarantined) = marker(error.clone(), &write.keys());
+                result = self.put(&route.shadow_table, &write, deadline).await;
             }
         }
         let status = match result {
@@ -521,9 +514,8 @@ impl<S: ShadowWriter> StreamHandler<S> {
             (&last.plan, &route.previous, &status)
         {
             let names: Vec<&str> = last.keys.keys().map(String::as_str).collect();
-            if let Some(old) =
-                prev.sanitize_keys(&last.keys).ok().filter(|old| old != keys && prev.tokenizes_keys(&names))
-            {
+            let old = prev.tokenizes_keys(&names).then(|| prev.sanitize_keys(&last.keys).ok()).flatten();
+            if let Some(old) = old.filter(|old| old != keys) {
                 let t =
                     ShadowWrite::tombstone(old, seq.clone(), now + self.config.tombstone_ttl_secs, prev.fingerprint());
                 if let Err(e) = self.put(&route.shadow_table, &t, deadline).await {

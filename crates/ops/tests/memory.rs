@@ -56,6 +56,16 @@ fn opts(segments: u32) -> Options {
     }
 }
 
+fn verify_opts(segments: u32, fix: bool) -> VerifyOptions {
+    VerifyOptions {
+        source_table: SRC.into(),
+        shadow_table: SHADOW.into(),
+        total_segments: segments,
+        fix,
+        tombstone_ttl_secs: 72 * 3600,
+    }
+}
+
 async fn run_all<T: dynamo_shadow_store::Tables>(bf: &Backfill<'_, T>) {
     for seg in 0..bf.options().total_segments {
         bf.run_segment(seg, None, None, |_, _| {}).await.expect("segment");
@@ -166,13 +176,7 @@ async fn verify_finds_each_kind_of_drift_and_planted_leaks_then_fixes_them() {
     let m = tables(30);
     let sanitizer = Sanitizer::default_policy();
     run_all(&Backfill::new(&m, &sanitizer, opts(2)).await.unwrap()).await;
-    let vo = VerifyOptions {
-        source_table: SRC.into(),
-        shadow_table: SHADOW.into(),
-        total_segments: 2,
-        fix: false,
-        tombstone_ttl_secs: 72 * 3600,
-    };
+    let vo = verify_opts(2, false);
     let clean = verify(&m, &sanitizer, &vo).await.unwrap();
     assert!(clean.ok(false), "{clean:?}");
     // Drift: one missing, one orphan, one behind, one planted leak.
@@ -226,13 +230,7 @@ async fn quarantined_keys_are_listed_by_verify_and_healed_by_fix_and_backfill() 
     );
     m.insert(SRC, huge);
     m.put(SHADOW, &q(3, "13"), Guard::Newer).await.unwrap();
-    let vo = VerifyOptions {
-        source_table: SRC.into(),
-        shadow_table: SHADOW.into(),
-        total_segments: 1,
-        fix: false,
-        tombstone_ttl_secs: 72 * 3600,
-    };
+    let vo = verify_opts(1, false);
     let r = verify(&m, &sanitizer, &vo).await.unwrap();
     assert_eq!(r.drift.get("quarantined"), Some(&3), "{:?}", r.drift);
     assert_eq!(r.drifted["quarantined"].len(), 3);
@@ -291,13 +289,7 @@ async fn verify_fix_re_reads_the_source_before_tombstoning_an_orphan() {
     let m = tables(3);
     let sanitizer = Sanitizer::default_policy();
     run_all(&Backfill::new(&m, &sanitizer, opts(1)).await.unwrap()).await;
-    let vo = VerifyOptions {
-        source_table: SRC.into(),
-        shadow_table: SHADOW.into(),
-        total_segments: 1,
-        fix: true,
-        tombstone_ttl_secs: 72 * 3600,
-    };
+    let vo = verify_opts(1, true);
     // Item 1 looks like an orphan (the source scan missed it: written after the scan
     // passed it); item 2 is one (deleted at the source).
     m.scan_hidden.lock().unwrap().push((SRC.into(), dynamo_shadow_core::item::key_fingerprint(&keys(1))));
