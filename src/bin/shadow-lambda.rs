@@ -109,8 +109,11 @@ async fn main() -> Result<(), Error> {
                 "a backfill request: this is the stream function; invoke the backfill function (shadow-backfill)",
             ));
         }
-        let deadline = handler.config().write_deadline(event.context.deadline, now_millis());
-        match handler.handle_json_until(payload, now_secs(), Some(deadline)).await {
+        let deadline = handler.config().checked_write_deadline(event.context.deadline, now_millis());
+        if deadline.is_none() {
+            tracing::warn!("the runtime's deadline is not a point in time (`cargo lambda watch` sends a duration): no write deadline for this invocation");
+        }
+        match handler.handle_json_until(payload, now_secs(), deadline).await {
             Ok(result) => {
                 log_summary(&result.summary);
                 metrics.emit(&result.summary);

@@ -39,5 +39,5 @@ pub use category::Category;
 pub use detect::Detectors;
 pub use item::{decode_item, AttributeValue, Checked, Item, ItemError, ItemErrorKind};
 pub use path::Path;
-pub use policy::{Action, Policy, PolicyError};
+pub use policy::{Action, IndexSpec, KeyType, Policy, PolicyError};
 pub use sanitize::{BuildError, Decision, Redactor, Report, RuleRef, SanitizeError, Sanitizer};

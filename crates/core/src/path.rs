@@ -81,7 +81,9 @@ impl FromIterator<Segment> for Path {
 pub fn shown_name(name: &str) -> &str {
     let identifier = name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'#' | b' '))
-        && name.bytes().filter(u8::is_ascii_digit).count() < 6;
+        && name.bytes().filter(u8::is_ascii_digit).count() < 6
+        // A long word with a digit in it is a token, not a name (`sk_live_4eC39HqLyjWD...`).
+        && name.split(['_', '-', '#', ' ']).all(|w| w.len() < 12 || (w.len() < 32 && !w.bytes().any(|b| b.is_ascii_digit())));
     if identifier {
         name
     } else {
@@ -124,5 +126,9 @@ mod tests {
         assert_eq!(Path::attr("X-Api-Key").to_string(), "X-Api-Key");
         assert_eq!(Path::root().to_string(), "");
         assert_eq!(Path::attr("last_seen_at").to_string(), "last_seen_at");
+        assert_eq!(Path::attr("m").child("sk_live_4eC39HqLyjWDarjtT1zdp7dc").to_string(), "m.<key>");
+        assert_eq!(Path::attr("m").child("ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ").to_string(), "m.<key>");
+        assert_eq!(Path::attr("notificationPreferences").to_string(), "notificationPreferences");
+        assert_eq!(Path::attr("address_line2").to_string(), "address_line2");
     }
 }

@@ -150,6 +150,47 @@ pub struct RuleDef {
 /// A `[[detector]]`: a custom rule, same shape as the built-in rules file.
 pub type DetectorDef = RuleSpec;
 
+/// The type of an index key attribute, as the shadow table's key schema declares it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyType {
+    #[default]
+    S,
+    N,
+    B,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::S => "S",
+            KeyType::N => "N",
+            KeyType::B => "B",
+        }
+    }
+}
+
+/// One `[[index]]` as written: a secondary index of the shadow table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    pub name: Spanned<String>,
+    pub partition_key: String,
+    #[serde(default)]
+    pub sort_key: Option<String>,
+    #[serde(default)]
+    pub partition_key_type: KeyType,
+    #[serde(default)]
+    pub sort_key_type: KeyType,
+}
+
+/// A validated shadow index: its name and key attributes with their types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexSpec {
+    pub name: String,
+    /// Partition key, then the sort key if there is one.
+    pub keys: Vec<(String, KeyType)>,
+}
+
 /// One table's policy as written (the top level, or a `[tables.NAME]` section).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +209,8 @@ pub struct TableDef {
     pub detectors: DetectorSettings,
     #[serde(default)]
     pub rule: Vec<RuleDef>,
+    #[serde(default)]
+    pub index: Vec<IndexDef>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +238,8 @@ struct PolicyFile {
     detectors: DetectorSettings,
     #[serde(default)]
     rule: Vec<RuleDef>,
+    #[serde(default)]
+    index: Vec<IndexDef>,
 }
 
 impl PolicyFile {
@@ -207,6 +252,7 @@ impl PolicyFile {
             names: self.names.clone(),
             detectors: self.detectors.clone(),
             rule: self.rule.clone(),
+            index: self.index.clone(),
         }
     }
 }
@@ -271,6 +317,10 @@ pub struct TablePolicy {
     pub disable_categories: BTreeSet<Category>,
     pub paths: Vec<PathRule>,
     pub findings: Vec<FindingRule>,
+    /// The shadow table's secondary indexes. Left out of the fingerprint when there are
+    /// none, so adding the feature changed no existing policy's fingerprint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<IndexSpec>,
 }
 
 impl Default for TablePolicy {
@@ -286,6 +336,7 @@ impl Default for TablePolicy {
             disable_categories: BTreeSet::new(),
             paths: Vec::new(),
             findings: Vec::new(),
+            indexes: Vec::new(),
         }
     }
 }
@@ -503,7 +554,8 @@ impl Policy {
             || !top.names.drop.is_empty()
             || !top.names.keep.is_empty()
             || !top.detectors.disable.is_empty()
-            || !top.detectors.disable_categories.is_empty();
+            || !top.detectors.disable_categories.is_empty()
+            || !top.index.is_empty();
         if !file.tables.is_empty() && top_has_rules {
             return Err(err_at(
                 text.find("[tables"),
@@ -710,7 +762,56 @@ fn compile_table(
         disable_categories: def.detectors.disable_categories.iter().copied().collect(),
         paths,
         findings,
+        indexes: compile_indexes(def, err_at)?,
     })
+}
+
+/// `[[index]]`: names and key attributes of the shadow table's secondary indexes.
+fn compile_indexes(
+    def: &TableDef,
+    err_at: &dyn Fn(Option<usize>, String) -> PolicyError,
+) -> Result<Vec<IndexSpec>, PolicyError> {
+    let mut out: Vec<IndexSpec> = Vec::new();
+    for ix in &def.index {
+        let name = ix.name.get_ref();
+        let at = Some(ix.name.span().start);
+        let valid_name = (3..=255).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid_name {
+            return Err(err_at(
+                at,
+                format!("index name `{name}`: DynamoDB index names are 3 to 255 of a-z, A-Z, 0-9, `_`, `-` and `.`"),
+            ));
+        }
+        if out.iter().any(|o| o.name == *name) {
+            return Err(err_at(at, format!("index `{name}` is declared twice")));
+        }
+        let mut keys = vec![(ix.partition_key.clone(), ix.partition_key_type)];
+        if let Some(sk) = &ix.sort_key {
+            if *sk == ix.partition_key {
+                return Err(err_at(at, format!("index `{name}`: partition_key and sort_key are the same attribute")));
+            }
+            keys.push((sk.clone(), ix.sort_key_type));
+        }
+        for (k, _) in &keys {
+            if k.is_empty() || k.len() > 255 {
+                return Err(err_at(at, format!("index `{name}`: a key attribute name is 1 to 255 bytes")));
+            }
+            if k.starts_with(crate::sanitize::RESERVED_PREFIX) {
+                return Err(err_at(at, format!("index `{name}`: `{k}` is dynamo-shadow's metadata, not an index key")));
+            }
+            // Tombstones and quarantine markers carry the table's key attributes: an index
+            // keyed on one would list them.
+            if def.keys.contains(k) {
+                return Err(err_at(
+                    at,
+                    format!("index `{name}`: `{k}` is a key attribute of the table, so tombstones and quarantine markers would appear in the index; index another attribute"),
+                ));
+            }
+        }
+        out.push(IndexSpec { name: name.clone(), keys });
+    }
+    Ok(out)
 }
 
 fn past(a: Action) -> &'static str {

@@ -18,7 +18,7 @@ use crate::item::{item_size, AttributeValue, Checked, Item, ItemError, ItemError
 use crate::names::{self, NameRules};
 use crate::path::{Path, Segment};
 use crate::policy::{
-    match_path, Action, BinaryMode, MaskSpec, Mode, PathMatch, PathRule, Policy, Selector, Step, TablePolicy,
+    match_path, Action, BinaryMode, KeyType, MaskSpec, Mode, PathMatch, PathRule, Policy, Selector, Step, TablePolicy,
 };
 use crate::Category;
 
@@ -57,6 +57,9 @@ pub enum RuleRef {
     /// Audit only: a placeholder whose label the policy does not produce
     /// (`audit:unknown_label`): it may have been built from data.
     UnknownLabel,
+    /// An index key attribute whose sanitized value does not fit the index's key type (or
+    /// is empty): left out, so the item is written without it (`index:sparse`).
+    IndexKey,
 }
 
 impl fmt::Display for RuleRef {
@@ -82,6 +85,7 @@ impl fmt::Display for RuleRef {
             RuleRef::Unscanned => f.write_str("budget:unscanned"),
             RuleRef::Unreadable => f.write_str("audit:unreadable"),
             RuleRef::UnknownLabel => f.write_str("audit:unknown_label"),
+            RuleRef::IndexKey => f.write_str("index:sparse"),
         }
     }
 }
@@ -108,6 +112,9 @@ pub struct Report {
     pub decisions: Vec<Decision>,
     /// What matching and walking cost (counted, for the complexity tests and benchmarks).
     pub work: Work,
+    /// Index key attributes left out because they no longer fit the index (see
+    /// [`RuleRef::IndexKey`]).
+    pub sparse_index_keys: u64,
 }
 
 impl Report {
@@ -120,6 +127,7 @@ impl Report {
             *self.by_category.entry(*k).or_default() += v;
         }
         self.work.add(&other.work);
+        self.sparse_index_keys += other.sparse_index_keys;
     }
 
     /// Count for a rule by its printed id (tests and summaries).
@@ -174,6 +182,10 @@ pub enum BuildError {
     MissingTokenKey { var: String },
     #[error("{var}: the HMAC key must be at least {MIN_TOKEN_KEY_BYTES} bytes")]
     ShortTokenKey { var: String },
+    /// A shadow index whose key attribute the policy drops, redacts or masks (or tokenizes
+    /// into a type the index does not declare).
+    #[error("index `{index}`: the policy {problem} key attribute `{attribute}`; an index key can only be kept or tokenized{hint}")]
+    Index { index: String, attribute: String, problem: &'static str, hint: &'static str },
 }
 
 /// Reads the tokenization key named by the policy, if the policy tokenizes.
@@ -307,7 +319,7 @@ impl Sanitizer {
         labels.extend(["VALUE", "BINARY", "UNSCANNED"].map(String::from));
         let card_rule = detectors.rules().iter().position(|r| r.spec.id == "pii.card_number");
         let policy_fingerprint = policy.fingerprint();
-        Ok(Sanitizer {
+        let s = Sanitizer {
             fingerprint: keyed_fingerprint(&policy_fingerprint, token_key.as_deref()),
             policy_fingerprint,
             names: Arc::new(NameRules::builtin().clone()),
@@ -318,7 +330,9 @@ impl Sanitizer {
             card_rule,
             token_key: token_key.map(Arc::from),
             name_cache: Default::default(),
-        })
+        };
+        s.check_indexes()?;
+        Ok(s)
     }
 
     /// The same policy and compiled detectors with another tokenization key (the previous
@@ -456,12 +470,80 @@ impl Sanitizer {
         let clean_keys = self.sanitize_keys(&key_item)?;
         let mut walk = Walk::new(self, false);
         walk.map(&mut item, 0, Scope::Normal, true);
+        self.fit_index_keys(&mut item, &mut walk.report);
         item.extend(clean_keys);
         let size = item_size(&item);
         if size > MAX_ITEM_BYTES {
             return Err(ItemError { path: Path::root(), kind: ItemErrorKind::TooLarge(size) }.into());
         }
         Ok((item, walk.report))
+    }
+
+    /// DynamoDB refuses a write whose index key attribute has another type than the index
+    /// declares, or is empty: such an attribute is left out (the item is written, absent
+    /// from that index) and counted.
+    fn fit_index_keys(&self, item: &mut Item, report: &mut Report) {
+        for ix in &self.table.indexes {
+            for (name, ty) in &ix.keys {
+                let fits = match (item.get(name), ty) {
+                    (None, _) => continue,
+                    (Some(AttributeValue::S(s)), KeyType::S) => !s.is_empty(),
+                    (Some(AttributeValue::N(_)), KeyType::N) => true,
+                    (Some(AttributeValue::B(b)), KeyType::B) => !b.is_empty(),
+                    _ => false,
+                };
+                if !fits {
+                    item.remove(name);
+                    report.sparse_index_keys += 1;
+                    report.decisions.push(Decision {
+                        path: Path::attr(name),
+                        rule: RuleRef::IndexKey,
+                        action: Action::Drop,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Refuses a policy under which an index key attribute could not survive: probes each
+    /// with a plain value of its declared type through the same walk every item takes.
+    fn check_indexes(&self) -> Result<(), BuildError> {
+        for ix in &self.table.indexes {
+            for (name, ty) in &ix.keys {
+                let probe = match ty {
+                    KeyType::S => AttributeValue::S("probe".into()),
+                    KeyType::N => AttributeValue::N("1".into()),
+                    KeyType::B => AttributeValue::B(b"probe".to_vec()),
+                };
+                let mut item = Item::from([(name.clone(), probe)]);
+                let mut walk = Walk::new(self, false);
+                walk.map(&mut item, 0, Scope::Normal, true);
+                let err = |problem, hint| BuildError::Index {
+                    index: ix.name.clone(),
+                    attribute: name.clone(),
+                    problem,
+                    hint,
+                };
+                let Some(v) = item.get(name) else { return Err(err("drops", "")) };
+                if let Some(d) = walk
+                    .report
+                    .decisions
+                    .iter()
+                    .find(|d| matches!(d.action, Action::Redact | Action::Mask | Action::Drop))
+                {
+                    return Err(err(if d.action == Action::Mask { "masks" } else { "redacts" }, ""));
+                }
+                if !matches!(
+                    (v, ty),
+                    (AttributeValue::S(_), KeyType::S)
+                        | (AttributeValue::N(_), KeyType::N)
+                        | (AttributeValue::B(_), KeyType::B)
+                ) {
+                    return Err(err("tokenizes (a token is a string)", ": declare its type \"S\""));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sanitizes free text (a prompt, a model's answer): every detector, nothing else.

@@ -53,6 +53,15 @@ impl Config {
         std::time::Instant::now() + std::time::Duration::from_millis(left)
     }
 
+    /// [`Config::write_deadline`], or `None` when the deadline cannot be a point in time
+    /// (before 2001): Lambda sends epoch milliseconds, but `cargo lambda watch` sends the
+    /// timeout as a duration, which read as a time lies decades in the past and would fail
+    /// every record of every local invocation.
+    pub fn checked_write_deadline(&self, deadline_ms: u64, now_ms: u64) -> Option<std::time::Instant> {
+        const YEAR_2001_MS: u64 = 978_307_200_000;
+        (deadline_ms >= YEAR_2001_MS).then(|| self.write_deadline(deadline_ms, now_ms))
+    }
+
     /// Reads `SHADOW_TABLE` (required unless the policy has `[tables]`), `SHADOW_CONCURRENCY` (1-256, default 16),
     /// `SHADOW_TOMBSTONE_TTL_HOURS` (48-8760, default 72), `SHADOW_MAX_ATTEMPTS` (1-20, default 6),
     /// `SHADOW_DEADLINE_MARGIN_MS` (100-60000, default 2000).

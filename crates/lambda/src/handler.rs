@@ -714,6 +714,10 @@ mod tests {
         assert!((57_000..=58_000).contains(&at(1_060_000)), "{}", at(1_060_000));
         assert!((900..=1_000).contains(&at(1_002_000)), "a 2 s budget keeps 1 s: {}", at(1_002_000));
         assert_eq!(at(999_000), 0, "already past");
+        // Epoch milliseconds are checked; a duration (`cargo lambda watch`) is no deadline.
+        let now = 1_796_169_526_010;
+        assert!(c.checked_write_deadline(now + 60_000, now).is_some());
+        assert!(c.checked_write_deadline(600_000, now).is_none());
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ pub const CATEGORIES: [(Category, &str); 3] =
 
 /// The EMF line for one batch.
 pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_ms: u64) -> String {
-    let counts: [(&str, u64); 9] = [
+    let counts: [(&str, u64); 10] = [
         ("Records", s.records),
         ("Written", s.written),
         ("Deleted", s.deleted),
@@ -29,6 +29,8 @@ pub fn batch_line(s: &BatchSummary, namespace: &str, function: &str, timestamp_m
         ("FailedRecords", s.failed),
         ("QuarantinedRecords", s.quarantined),
         ("WriteRequests", s.write_requests),
+        // Index key attributes left out of an item because they no longer fit the index.
+        ("SparseIndexKeys", s.redactions.sparse_index_keys),
     ];
     let mut root = Map::new();
     let mut defs = Vec::new();
@@ -61,6 +63,7 @@ mod tests {
     fn lines_are_valid_emf_with_counts_only() {
         let mut s = BatchSummary { records: 5, written: 3, failed: 1, sanitize_micros: 1500, ..Default::default() };
         s.redactions.by_category.insert(Category::Pii, 4);
+        s.redactions.sparse_index_keys = 2;
         s.redactions.by_rule.insert(dynamo_shadow_core::RuleRef::Detector("pii.email".into()), 4);
         let line = batch_line(&s, DEFAULT_NAMESPACE, "fn", 1_700_000_000_000);
         assert!(!line.contains('\n'));
@@ -78,6 +81,7 @@ mod tests {
         assert_eq!(v["Records"], 5);
         assert_eq!(v["FailedRecords"], 1);
         assert_eq!(v["QuarantinedRecords"], 0);
+        assert_eq!(v["SparseIndexKeys"], 2);
         assert_eq!(v["RedactedPii"], 4);
         assert_eq!(v["RedactedSecrets"], 0);
         assert_eq!(v["SanitizeTime"], 1.5);
