@@ -6,7 +6,8 @@
 //! below the old one's. Batches are delivered with Lambda's semantics (partial failures
 //! retried from the lowest failed sequence number, whole-batch duplicates, old batches, old
 //! streams included, redriven at the end) while the store injects faults, including writes
-//! that land but report failure.
+//! that land but report failure. Some seeds also change the policy, run a backfill or
+//! `verify --fix` while the stream lags behind the source.
 //!
 //! Invariants: the shadow table converges to sanitize(final source), a quarantine marker
 //! where that is impossible, deleted keys are tombstones; after every delivery, each key's
@@ -20,6 +21,7 @@ use dynamo_shadow_core::item::{item_to_json, AttributeValue, Item};
 use dynamo_shadow_core::{Policy, Sanitizer};
 use dynamo_shadow_lambda::{Config, Status, StreamHandler};
 use dynamo_shadow_ops::backfill::{Backfill, Options};
+use dynamo_shadow_ops::verify::{verify, VerifyOptions};
 use dynamo_shadow_store::layout::{DELETED_ATTR, EXPIRES_ATTR, POLICY_ATTR, QUARANTINE_ATTR, SEQ_ATTR};
 use dynamo_shadow_store::Seq;
 use dynamo_shadow_testkit::{MemoryStore, Rng};
@@ -154,6 +156,8 @@ struct Figures {
     policy_changes: usize,
     dlq_batches: usize,
     backfills: usize,
+    verifies: usize,
+    repaired: usize,
     expired: usize,
 }
 
@@ -199,6 +203,12 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
     // For a fifth of the seeds a backfill runs while the stream is being delivered.
     let backfill_at = (seed % 5 == 2).then(|| rng.below(30));
     fig.backfills += backfill_at.is_some() as usize;
+    // For a seventh of the seeds `verify --fix` runs while the stream is being delivered (its
+    // own RNG, so the other seeds' histories stay as they were).
+    let verify_at = (seed % 7 == 4).then(|| Rng::new(seed ^ 0x7e41f).below(30));
+    // Shadow items as `verify --fix` left them: the source's current state under the held
+    // position, so until the stream writes the key again its position says nothing.
+    let mut repaired: HashMap<usize, Item> = HashMap::new();
     let config = Config::from_env(|k| (k == TABLE_VAR).then(|| TABLE.to_string())).unwrap();
     let mut h = StreamHandler::single(before_change.clone(), store, config.clone());
     // The shadow key of a source key (a token where the policy tokenizes it).
@@ -269,6 +279,39 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
                 }
             }
         }
+        if verify_at == Some(deliveries) {
+            // Faults still injected: a repair that fails leaves the item as it was; a whole
+            // run can stop on one (or on a poison source item it cannot sanitize).
+            fig.verifies += 1;
+            let san = if change_at.is_some_and(|c| c <= deliveries) { &after_change } else { &before_change };
+            let before: Vec<Option<Item>> = (0..keys).map(|k| h.store().get(TABLE, &skey(k))).collect();
+            let opts = VerifyOptions {
+                source_table: SRC.into(),
+                shadow_table: TABLE.into(),
+                total_segments: 2,
+                fix: true,
+                tombstone_ttl_secs: 72 * 3600,
+            };
+            let _ = verify(h.store(), san, &opts).await;
+            for k in 0..keys {
+                let after = h.store().get(TABLE, &skey(k));
+                if after == before[k] {
+                    continue;
+                }
+                let got = after.unwrap_or_else(|| panic!("seed {seed}: verify removed key {k}"));
+                // A repair writes what the source holds now (its final state, under the
+                // policy verify ran with), keeping the sequence guard's position.
+                assert_eq!(
+                    content(got.clone()),
+                    state_of(k, &final_state[&k], san),
+                    "seed {seed}: verify repaired key {k} wrong"
+                );
+                let held = before[k].as_ref().map_or_else(|| s(Seq::backfill().as_str()), |b| b[SEQ_ATTR].clone());
+                assert_eq!(got[SEQ_ATTR], held, "seed {seed}: verify moved key {k}'s position");
+                fig.repaired += 1;
+                repaired.insert(k, got);
+            }
+        }
         let sh = phase[rng.below(phase.len())];
         deliveries += 1;
         assert!(deliveries < 10_000, "seed {seed}: no progress");
@@ -299,6 +342,9 @@ async fn run_seed(seed: u64, fig: &mut Figures) {
                 .store()
                 .get(TABLE, &skey(*k))
                 .unwrap_or_else(|| panic!("seed {seed}: key {k} reported done, never written"));
+            if repaired.get(k) == Some(&got) {
+                continue; // untouched since verify repaired it (checked there)
+            }
             let AttributeValue::S(shadow_pos) = &got[SEQ_ATTR] else { panic!() };
             let san = san_of(&got);
             if shadow_pos.as_str() == Seq::backfill().as_str() {
@@ -448,8 +494,8 @@ async fn shadow_converges_under_faults_duplicates_and_redrives() {
         run_seed(seed, &mut f).await;
     }
     eprintln!(
-        "model: {seeds} seeds, {} records, {} deliveries, {} failed records retried, {} batches to the DLQ and redriven, {} poison images, {} records quarantined, {} seeds with a shard split, {} with a new stream, {} with tokenized keys, {} with a policy change, {} with a backfill during the stream, {} tombstones expired, 0 divergences",
-        f.records, f.deliveries, f.faults, f.dlq_batches, f.poisoned, f.quarantined, f.splits, f.new_streams, f.tokenized, f.policy_changes, f.backfills, f.expired
+        "model: {seeds} seeds, {} records, {} deliveries, {} failed records retried, {} batches to the DLQ and redriven, {} poison images, {} records quarantined, {} seeds with a shard split, {} with a new stream, {} with tokenized keys, {} with a policy change, {} with a backfill during the stream, {} with verify --fix during the stream ({} items repaired), {} tombstones expired, 0 divergences",
+        f.records, f.deliveries, f.faults, f.dlq_batches, f.poisoned, f.quarantined, f.splits, f.new_streams, f.tokenized, f.policy_changes, f.backfills, f.verifies, f.repaired, f.expired
     );
     assert!(f.faults > 0, "the fault injector never fired");
     assert!(
@@ -460,6 +506,7 @@ async fn shadow_converges_under_faults_duplicates_and_redrives() {
             && f.tokenized > 0
             && f.policy_changes > 0
             && f.backfills > 0
+            && f.repaired > 0
             && f.expired > 0,
         "every case was exercised"
     );

@@ -162,6 +162,27 @@ def is_function_error(status: int, resp) -> bool:
 # ---------------------------------------------------------------------------------------
 
 FIRST = ["Alice", "Bob", "Chen", "Dana", "Eve"]
+# 368 KB that DynamoDB accepts and that grows past 400 KB when its URL credentials are
+# redacted (one every 92 bytes: denser text would exceed the matcher's work budget and be
+# redacted whole instead).
+POISON_LOG = "https://a:b@h/ lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " * 4000
+QUARANTINED = {"quarantined": True}  # the expected content of a record that can never be shadowed
+
+
+def is_poison(image: dict) -> bool:
+    return image.get("log", {}).get("S") == POISON_LOG
+
+
+def expected_contents(images: list[dict]) -> list[dict]:
+    """What the shadow item holds for each image: the CLI's sanitized image, or QUARANTINED."""
+    lines = iter(sanitize_lines([i for i in images if not is_poison(i)]))
+    return [QUARANTINED if is_poison(i) else content(json.loads(next(lines))) for i in images]
+
+
+def matches(item: dict, expected: dict) -> bool:
+    if expected is QUARANTINED:
+        return set(content(item)) == {"pk", "sk", "_shadow_quarantined"}
+    return "_shadow_deleted" not in item and "_shadow_quarantined" not in item and content(item) == expected
 
 
 def random_item(rng: random.Random, pk: str, version: int) -> dict:
@@ -207,6 +228,9 @@ def run_history(ddb, source: str, rng: random.Random, keys: list[str], n_ops: in
         elif op < 0.78:
             ddb.update_item(TableName=source, Key=key, UpdateExpression="SET bio = :b",
                             ExpressionAttributeValues={":b": S(f"new mail {rng.choice(EMAILS)}")})
+        elif op < 0.80:
+            # A poison version: accepted by DynamoDB, never writable once redacted.
+            ddb.put_item(TableName=source, Item={"pk": S(pk), "sk": S("v"), "log": S(POISON_LOG)})
         else:
             ddb.delete_item(TableName=source, Key=key)
 
@@ -222,15 +246,18 @@ class Model:
             d = r["dynamodb"]
             images.append(d.get("NewImage") or d["Keys"])
             images.append(d.get("OldImage") or d["Keys"])
-        lines = sanitize_lines(images)
+        expected = expected_contents(images)
         self.by_seq: dict[str, tuple[dict, dict]] = {}  # padded seq -> (record, expected content)
         self.changing: dict[str, bool] = {}
+        self.poisoned = sum(is_poison(r["dynamodb"].get("NewImage", {})) for r in records)
         for i, r in enumerate(records):
-            new, old = lines[2 * i], lines[2 * i + 1]
+            new, old = expected[2 * i], expected[2 * i + 1]
             seq = position(r)
-            self.by_seq[seq] = (r, content(json.loads(new)))
-            # The function skips a MODIFY whose sanitized image equals its sanitized old image.
-            self.changing[seq] = not (r["eventName"] == "MODIFY" and "OldImage" in r["dynamodb"] and new == old)
+            self.by_seq[seq] = (r, new)
+            # The function skips a MODIFY whose sanitized image equals its sanitized old image
+            # (an image that cannot be sanitized never equals anything).
+            self.changing[seq] = not (r["eventName"] == "MODIFY" and "OldImage" in r["dynamodb"] and new == old
+                                      and new is not QUARANTINED)
         self.ok_max: dict[tuple, str] = {}  # key -> highest padded seq reported successful
         self.divergences: list[str] = []
         # Keys whose newest successful record is an unchanged MODIFY the function skipped, so
@@ -269,8 +296,8 @@ class Model:
             elif r["eventName"] == "REMOVE":
                 if item.get("_shadow_deleted") != {"BOOL": True} or set(content(item)) != {"pk", "sk"}:
                     self.divergences.append(f"{when}: seq {seq} is a REMOVE but the shadow item is not a bare tombstone")
-            elif "_shadow_deleted" in item or content(item) != expected:
-                self.divergences.append(f"{when}: shadow content at seq {seq} differs from the sanitized image")
+            elif not matches(item, expected):
+                self.divergences.append(f"{when}: shadow content at seq {seq} differs from the sanitized image (or marker)")
         for k, upto in self.ok_max.items():
             need = self.required(k, upto)
             have = items.get(k, {}).get("_shadow_seq", {}).get("S", "")
@@ -375,7 +402,7 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
     cfg = MODEL_CONFIGS[config]
     shadow = f"shadow-model-{uuid.uuid4().hex[:8]}"
     stats = dict.fromkeys(["seeds", "stream_records", "invocations", "records_delivered", "records_failed",
-                           "function_errors", "bisections", "retries", "duplicates", "redrives",
+                           "function_errors", "bisections", "retries", "duplicates", "redrives", "poison_records",
                            "checks_behind_by_design"], 0)
     divergent: dict[int, list[str]] = {}
     proxy.clear()
@@ -400,15 +427,15 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
                 model.check("at the end")
                 # The end state: the sanitized final source items, and tombstones for deleted keys.
                 final = {key_of(i): local_aws._jsonable(i) for i in local_aws.scan_all(ddb, source)}
-                expected = dict(zip(final, (content(json.loads(x)) for x in sanitize_lines(list(final.values())))))
+                expected = dict(zip(final, expected_contents(list(final.values()))))
                 items = shadow_items(ddb, shadow)
                 touched = {model.key(r) for r in records}
                 if set(items) != touched:
                     model.divergences.append(f"shadow keys differ from the stream's keys: {len(items)} vs {len(touched)}")
                 for k in touched & set(items):
                     if k in expected:
-                        if "_shadow_deleted" in items[k] or content(items[k]) != expected[k]:
-                            model.divergences.append("final shadow item differs from the sanitized final source item")
+                        if not matches(items[k], expected[k]):
+                            model.divergences.append("final shadow item differs from the sanitized final source item (or its marker)")
                     elif items[k].get("_shadow_deleted") != {"BOOL": True}:
                         model.divergences.append("a deleted source item is not a tombstone in the shadow table")
                 leaked = [s for s in PLANTED if s in json.dumps(local_aws._jsonable(list(items.values())))]
@@ -416,6 +443,7 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
                     model.divergences.append(f"{len(leaked)} planted values reached the shadow table")
                 stats["seeds"] += 1
                 stats["stream_records"] += len(records)
+                stats["poison_records"] += model.poisoned
                 stats["checks_behind_by_design"] += model.behind_by_design
                 if model.divergences:
                     divergent[seed] = model.divergences
@@ -435,6 +463,7 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
         "; ".join(f"seed {s}: {d[:3]}" for s, d in divergent.items())
     assert sum(counts["faults"].values()) > 0, "the proxy injected no faults"
     assert stats["records_delivered"] > stats["stream_records"]
+    assert stats["poison_records"] > 0, "no seed had a poison version"
     for s in PLANTED:
         assert s not in logs, "a planted value reached the function's log"
 

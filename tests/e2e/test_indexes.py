@@ -112,3 +112,23 @@ def test_a_policy_that_redacts_an_index_key_fails_init(endpoint, tmp_path):
         logs = emu.logs()
     assert status != 200 or "errorType" in json.dumps(resp), resp
     assert "index `by_customer`: the policy redacts key attribute `customer_id`" in logs, logs[-2000:]
+
+
+def test_check_refuses_what_the_function_refuses(tmp_path):
+    import os
+    import subprocess
+
+    cli = os.environ.get("DYNAMO_SHADOW_CLI", str(local_aws.ROOT / "target" / "debug" / "dynamo-shadow"))
+    f = tmp_path / "policy.toml"
+    # Masked, then dropped by name, then fine.
+    cases = [
+        (POLICY.replace('action = "tokenize"', 'action = "mask"\nkeep_last = 2'), "masks key attribute `customer_id`"),
+        (POLICY + '\n[names]\ndrop = ["created_at"]\n', "drops key attribute `created_at`"),
+    ]
+    for text, needle in cases:
+        f.write_text(text)
+        r = subprocess.run([cli, "check", str(f)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and needle in r.stderr, r.stderr
+    f.write_text(POLICY)
+    r = subprocess.run([cli, "check", str(f)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("ok: "), r.stderr

@@ -73,7 +73,16 @@ mod tests {
         assert_eq!(r.current, b"new-key-material");
         assert_eq!(r.previous.as_deref(), Some(&b"old-key-material"[..]));
         assert!(!format!("{r:?}").contains("key-material"));
-        let e = parse_secret(r#"{"next": "x"}"#).unwrap_err();
-        assert!(!e.to_string().contains('x') || e.to_string().contains(SECRET_ARN_VAR), "{e}");
+        // A JSON secret without `current`, or one that is not JSON at all: an error that
+        // names the variable and never the secret's text.
+        for bad in [
+            r#"{"next": "PLANTED-key-material"}"#,
+            r#"{"current": 7, "x": "PLANTED-key-material"}"#,
+            "{PLANTED-key-material",
+        ] {
+            let e = parse_secret(bad).unwrap_err().to_string();
+            assert!(e.contains(SECRET_ARN_VAR), "{e}");
+            assert!(!e.contains("PLANTED"), "{e}");
+        }
     }
 }

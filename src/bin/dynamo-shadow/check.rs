@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dynamo_shadow_core::sanitize::key_warning;
+use dynamo_shadow_core::policy::TablePolicy;
+use dynamo_shadow_core::sanitize::{key_warning, MIN_TOKEN_KEY_BYTES};
+use dynamo_shadow_core::Sanitizer;
 
 use crate::common::load_policy;
 
@@ -12,12 +14,30 @@ pub fn run(files: Vec<PathBuf>) -> ExitCode {
     for f in files {
         match load_policy(Some(&f)) {
             Ok(p) => {
+                let tables: Vec<(&str, &TablePolicy)> = std::iter::once(("", &p.default))
+                    .chain(p.tables.iter().map(|(n, t)| (n.as_str(), t)))
+                    .filter(|(n, _)| p.tables.is_empty() || !n.is_empty())
+                    .collect();
+                let at = |name: &str| if name.is_empty() { String::new() } else { format!(" [tables.{name}]") };
+                // Compile each table as the function would at cold start (what only the whole
+                // policy can refuse: an index key its rules would destroy). The real key is not
+                // needed for that: a placeholder stands in when the policy tokenizes.
+                let key = p.uses_tokenize().then(|| vec![0u8; MIN_TOKEN_KEY_BYTES]);
+                let refused: Vec<String> = tables
+                    .iter()
+                    .filter_map(|(name, t)| {
+                        Sanitizer::build(&p, t, key.clone()).err().map(|e| format!("{}{}: {e}", f.display(), at(name)))
+                    })
+                    .collect();
+                if !refused.is_empty() {
+                    refused.iter().for_each(|e| eprintln!("{e}"));
+                    ok = false;
+                    continue;
+                }
                 println!("ok: {} (fingerprint {})", f.display(), p.fingerprint());
-                let tables = std::iter::once(("", &p.default)).chain(p.tables.iter().map(|(n, t)| (n.as_str(), t)));
-                for (name, t) in tables.filter(|(n, _)| p.tables.is_empty() || !n.is_empty()) {
+                for (name, t) in &tables {
                     if let Some(w) = key_warning(t) {
-                        let at = if name.is_empty() { String::new() } else { format!(" [tables.{name}]") };
-                        eprintln!("warning: {}{at}: {w}", f.display());
+                        eprintln!("warning: {}{}: {w}", f.display(), at(name));
                     }
                 }
             }
