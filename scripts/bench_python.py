@@ -67,14 +67,10 @@ def main() -> int:
     def py_cold():
         # What the CLI pays per process: build the sanitizer, cold regex and DFA caches.
         nonlocal s
-        s = fresh_sanitizer()
+        s = dynamo_shadow.Sanitizer.default()
         py_json()
 
-    def fresh_sanitizer():
-        return dynamo_shadow.Sanitizer.default()
-
     rows = [("python, DynamoDB JSON, cold sanitizer", best(py_cold))]
-    s = fresh_sanitizer()
     rows += [("python, DynamoDB JSON", best(py_json)), ("python, resource-style", best(py_resource))]
     if CLI.exists():
         rows.append((f"CLI ({CLI.relative_to(ROOT)})", best(cli)))

@@ -373,6 +373,17 @@ impl Default for Policy {
     }
 }
 
+/// Why [`Policy::section`] found no table policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionError {
+    /// A table was named, and the policy has no section for it.
+    NoSuchTable(String),
+    /// The policy has `[tables.NAME]` sections and no table was named.
+    NeedsTable,
+    /// A table was named, and the policy has no sections.
+    NotSectioned,
+}
+
 /// A policy error, located in its source. Policies are configuration, not user data, so
 /// quoting a policy's own text is allowed; item values never reach this type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -584,6 +595,17 @@ impl Policy {
             tables.insert(name.clone(), t);
         }
         Ok(Policy { version: 1, tokenize: file.tokenize, detectors: file.detector, default, tables })
+    }
+
+    /// The table policy a caller asked for: the single-table policy without `table`, the
+    /// `[tables.NAME]` section with it. The caller names its own flag in the message.
+    pub fn section(&self, table: Option<&str>) -> Result<&TablePolicy, SectionError> {
+        match (table, self.tables.is_empty()) {
+            (None, true) => Ok(&self.default),
+            (Some(t), false) => self.tables.get(t).ok_or_else(|| SectionError::NoSuchTable(t.to_string())),
+            (None, false) => Err(SectionError::NeedsTable),
+            (Some(_), true) => Err(SectionError::NotSectioned),
+        }
     }
 
     /// Whether any table tokenizes (then a key is required at start-up).

@@ -15,6 +15,7 @@
 use std::path::PathBuf;
 
 use dynamo_shadow_core::item::{item_to_line, parse_item_str, Item};
+use dynamo_shadow_core::policy::SectionError;
 use dynamo_shadow_core::sanitize::token_key_from_env;
 use dynamo_shadow_core::{AttributeValue, Path, Policy, Report, SanitizeError as CoreError, Sanitizer};
 use pyo3::create_exception;
@@ -87,23 +88,15 @@ impl NativeSanitizer {
         token_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let policy = Policy::parse(text, source).map_err(|e| PolicyError::new_err(e.to_string()))?;
-        let section = match (table, policy.tables.is_empty()) {
-            (None, true) => &policy.default,
-            (Some(t), false) => policy
-                .tables
-                .get(t)
-                .ok_or_else(|| PolicyError::new_err(format!("{source}: the policy has no [tables.{t}] section")))?,
-            (None, false) => {
-                return Err(PolicyError::new_err(format!(
-                    "{source}: the policy has [tables.NAME] sections: choose one with table=NAME"
-                )))
-            }
-            (Some(_), true) => {
-                return Err(PolicyError::new_err(format!(
-                    "{source}: table= needs a policy with [tables.NAME] sections"
-                )))
-            }
-        };
+        let section = policy.section(table).map_err(|e| {
+            PolicyError::new_err(match e {
+                SectionError::NoSuchTable(t) => format!("{source}: the policy has no [tables.{t}] section"),
+                SectionError::NeedsTable => {
+                    format!("{source}: the policy has [tables.NAME] sections: choose one with table=NAME")
+                }
+                SectionError::NotSectioned => format!("{source}: table= needs a policy with [tables.NAME] sections"),
+            })
+        })?;
         let key = match token_key_arg(token_key)? {
             Some(k) => policy.uses_tokenize().then_some(k),
             None => token_key_from_env(&policy, |k| std::env::var(k).ok())

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use dynamo_shadow_core::policy::SectionError;
 use dynamo_shadow_core::sanitize::token_key_from_env;
 use dynamo_shadow_core::{Policy, Sanitizer};
 use dynamo_shadow_store::{sdk_config, DynamoSdk, Timeouts};
@@ -47,12 +48,11 @@ pub fn load_policy(path: Option<&PathBuf>) -> CliResult<Policy> {
 pub fn sanitizer_for(policy: Option<&PathBuf>, table: Option<&str>) -> CliResult<Sanitizer> {
     let policy = load_policy(policy)?;
     let key = token_key_from_env(&policy, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
-    let section = match (table, policy.tables.is_empty()) {
-        (None, true) => &policy.default,
-        (Some(t), false) => policy.tables.get(t).ok_or_else(|| format!("the policy has no [tables.{t}] section"))?,
-        (None, false) => return Err("the policy has [tables.NAME] sections: choose one with --table NAME".into()),
-        (Some(_), true) => return Err("--table needs a policy with [tables.NAME] sections".into()),
-    };
+    let section = policy.section(table).map_err(|e| match e {
+        SectionError::NoSuchTable(t) => format!("the policy has no [tables.{t}] section"),
+        SectionError::NeedsTable => "the policy has [tables.NAME] sections: choose one with --table NAME".into(),
+        SectionError::NotSectioned => "--table needs a policy with [tables.NAME] sections".to_string(),
+    })?;
     Sanitizer::build(&policy, section, key).map_err(|e| e.to_string())
 }
 
