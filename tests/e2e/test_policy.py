@@ -104,6 +104,14 @@ def test_tokenized_partition_key_end_to_end(endpoint, tmp_path):
     pf.write_text(policy)
     r = cli("sanitize", "--key", "email", "--policy", str(pf), stdin='{"email": {"S": "bob@example.com"}}\n', env={"SHADOW_TOKEN_KEY": TOKEN_KEY})
     assert json.loads(r.stdout)["email"] == live[0]["email"]
+    # `check` names the fingerprint the items carry (the policy's, combined with the key's id),
+    # and only the policy's without the key.
+    carried = live[0]["_shadow_policy"]["S"]
+    r = cli("check", str(pf), env={"SHADOW_TOKEN_KEY": TOKEN_KEY})
+    assert f"shadow items written with the key in $SHADOW_TOKEN_KEY carry {carried})" in r.stdout, r.stdout
+    assert TOKEN_KEY not in r.stdout + r.stderr
+    r = cli("check", str(pf))
+    assert carried not in r.stdout and "fingerprint" in r.stdout
     assert TOKEN_KEY not in logs and "alice@example.com" not in logs
 
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dynamo_shadow_core::policy::TablePolicy;
-use dynamo_shadow_core::sanitize::{key_warning, MIN_TOKEN_KEY_BYTES};
+use dynamo_shadow_core::sanitize::{key_warning, token_key_from_env, MIN_TOKEN_KEY_BYTES};
 use dynamo_shadow_core::Sanitizer;
 
 use crate::common::load_policy;
@@ -21,12 +21,27 @@ pub fn run(files: Vec<PathBuf>) -> ExitCode {
                 let at = |name: &str| if name.is_empty() { String::new() } else { format!(" [tables.{name}]") };
                 // Compile each table as the function would at cold start (what only the whole
                 // policy can refuse: an index key its rules would destroy). The real key is not
-                // needed for that: a placeholder stands in when the policy tokenizes.
-                let key = p.uses_tokenize().then(|| vec![0u8; MIN_TOKEN_KEY_BYTES]);
+                // needed for that: a placeholder stands in when the policy tokenizes and the
+                // key's variable is not set.
+                let real_key = match token_key_from_env(&p, |k| std::env::var(k).ok()) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        if std::env::var_os(&p.tokenize.key_env).is_some() {
+                            eprintln!("warning: {}: {e}", f.display());
+                        }
+                        None
+                    }
+                };
+                let key = real_key.clone().or_else(|| p.uses_tokenize().then(|| vec![0u8; MIN_TOKEN_KEY_BYTES]));
+                let mut carried = None;
                 let refused: Vec<String> = tables
                     .iter()
-                    .filter_map(|(name, t)| {
-                        Sanitizer::build(&p, t, key.clone()).err().map(|e| format!("{}{}: {e}", f.display(), at(name)))
+                    .filter_map(|(name, t)| match Sanitizer::build(&p, t, key.clone()) {
+                        Ok(s) => {
+                            carried.get_or_insert_with(|| s.fingerprint().to_string());
+                            None
+                        }
+                        Err(e) => Some(format!("{}{}: {e}", f.display(), at(name))),
                     })
                     .collect();
                 if !refused.is_empty() {
@@ -34,7 +49,17 @@ pub fn run(files: Vec<PathBuf>) -> ExitCode {
                     ok = false;
                     continue;
                 }
-                println!("ok: {} (fingerprint {})", f.display(), p.fingerprint());
+                match (&real_key, carried) {
+                    // Shadow items carry the policy's fingerprint combined with the key's id (a
+                    // key rotation shows as drift): name the one they will carry.
+                    (Some(_), Some(keyed)) => println!(
+                        "ok: {} (fingerprint {}; shadow items written with the key in ${} carry {keyed})",
+                        f.display(),
+                        p.fingerprint(),
+                        p.tokenize.key_env
+                    ),
+                    _ => println!("ok: {} (fingerprint {})", f.display(), p.fingerprint()),
+                }
                 for (name, t) in &tables {
                     if let Some(w) = key_warning(t) {
                         eprintln!("warning: {}{}: {w}", f.display(), at(name));
