@@ -83,28 +83,14 @@ def proxy(endpoint):
         yield p
 
 
-def create_source(ddb, source: str) -> str:
-    """A source table with a NEW_AND_OLD_IMAGES stream; its stream ARN."""
-    attrs = [{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")]
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-    return ddb.create_table(
-        TableName=source, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
-
-
 def new_tables(ddb, shadow: str | None = None) -> tuple[str, str, str]:
     """A fresh source table with a stream, and the shadow table (recreated empty if named)."""
     name = uuid.uuid4().hex[:8]
     source = f"src-{name}"
     shadow = shadow or f"shadow-{name}"
-    existing = ddb.list_tables()["TableNames"]
-    if shadow in existing:
+    if shadow in ddb.list_tables()["TableNames"]:
         ddb.delete_table(TableName=shadow)
-    arn = create_source(ddb, source)
-    attrs = [{"AttributeName": k, "AttributeType": "S"} for k in ("pk", "sk")]
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-    ddb.create_table(TableName=shadow, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST")
+    arn = local_aws.create_tables(ddb, source, shadow)
     return source, shadow, arn
 
 
@@ -269,7 +255,7 @@ def run_history(ddb, streams, source: str, arn: str, rng: random.Random, keys: l
             items = local_aws.scan_all(ddb, source)
             ddb.delete_table(TableName=source)
             time.sleep(1.1)  # stream labels are timestamps
-            arn = create_source(ddb, source)
+            arn = local_aws.create_source(ddb, source)
             for item in items:  # the restore (written on the new stream here)
                 ddb.put_item(TableName=source, Item=item)
         pk = rng.choice(keys)
@@ -594,7 +580,8 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
             recreate_at = rng.randint(10, 40) if seed % 3 == 1 else None
             per_stream, arn = run_history(ddb, streams, source, arn, rng, key_names, rng.randint(40, 70), recreate_at)
             records = [r for s in per_stream for r in s]
-            phases = (split_shard(rng, per_stream[0], key_names) if seed % 4 in (0, 1) else [[per_stream[0]]]) + \
+            split = seed % 4 in (0, 1)
+            phases = (split_shard(rng, per_stream[0], key_names) if split else [[per_stream[0]]]) + \
                 [[s] for s in per_stream[1:]]
             final = [local_aws._jsonable(i) for i in local_aws.scan_all(ddb, source)]
             model = Model(ddb, shadow, records, seed, [base, changed], final)
@@ -709,7 +696,7 @@ def test_model_random_histories_through_faults(aws, endpoint, proxy, tmp_path, c
             stats["poison_records"] += model.poisoned
             stats["checks_behind_by_design"] += model.behind_by_design
             stats["tokenized"] += tokenized
-            stats["splits"] += len(phases[0]) == 1 and len(phases) > 1 and len(phases[1]) == 2
+            stats["splits"] += split and len(phases[1]) == 2  # both children have records
             stats["new_streams"] += len(per_stream) > 1
             if model.divergences:
                 divergent[seed] = model.divergences
@@ -1297,7 +1284,7 @@ def test_a_new_stream_of_a_recreated_table_is_never_frozen_out(aws, endpoint, tm
     old = local_aws.read_stream(streams, old_arn, source)
     ddb.delete_table(TableName=source)
     time.sleep(1.1)  # stream labels are timestamps
-    new_arn = local_aws.create_tables(ddb, source, f"unused-{uuid.uuid4().hex[:6]}")
+    new_arn = local_aws.create_source(ddb, source)
     assert new_arn != old_arn
     ddb.put_item(TableName=source, Item={"pk": S("K"), "sk": S("1"), "note": S("after the restore")})
     new = local_aws.read_stream(streams, new_arn, source)

@@ -79,16 +79,27 @@ def clients(endpoint: str):
     return boto3.client("dynamodb", **kw), boto3.client("dynamodbstreams", **kw)
 
 
-def create_tables(ddb, source: str, shadow: str, keys=(("pk", "S"), ("sk", "S")), stream_view="NEW_AND_OLD_IMAGES") -> str:
-    """Creates a source table with a stream and a shadow table with the same key; returns the stream ARN."""
+def _key_schema(keys) -> tuple[list, list]:
     attrs = [{"AttributeName": k, "AttributeType": t} for k, t in keys]
     schema = [{"AttributeName": k, "KeyType": kt} for (k, _), kt in zip(keys, ("HASH", "RANGE"))]
-    src = ddb.create_table(
+    return attrs, schema
+
+
+def create_source(ddb, source: str, keys=(("pk", "S"), ("sk", "S")), stream_view="NEW_AND_OLD_IMAGES") -> str:
+    """Creates a source table with a stream; returns the stream ARN."""
+    attrs, schema = _key_schema(keys)
+    return ddb.create_table(
         TableName=source, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": stream_view},
-    )
+    )["TableDescription"]["LatestStreamArn"]
+
+
+def create_tables(ddb, source: str, shadow: str, keys=(("pk", "S"), ("sk", "S")), stream_view="NEW_AND_OLD_IMAGES") -> str:
+    """Creates a source table with a stream and a shadow table with the same key; returns the stream ARN."""
+    arn = create_source(ddb, source, keys, stream_view)
+    attrs, schema = _key_schema(keys)
     ddb.create_table(TableName=shadow, AttributeDefinitions=attrs, KeySchema=schema, BillingMode="PAY_PER_REQUEST")
-    return src["TableDescription"]["LatestStreamArn"]
+    return arn
 
 
 def _jsonable(v):

@@ -32,7 +32,8 @@ pub fn run(files: Vec<PathBuf>) -> ExitCode {
                         None
                     }
                 };
-                let key = real_key.clone().or_else(|| p.uses_tokenize().then(|| vec![0u8; MIN_TOKEN_KEY_BYTES]));
+                let with_real_key = real_key.is_some();
+                let key = real_key.or_else(|| p.uses_tokenize().then(|| vec![0u8; MIN_TOKEN_KEY_BYTES]));
                 let mut carried = None;
                 let refused: Vec<String> = tables
                     .iter()
@@ -49,10 +50,10 @@ pub fn run(files: Vec<PathBuf>) -> ExitCode {
                     ok = false;
                     continue;
                 }
-                match (&real_key, carried) {
+                match (with_real_key, carried) {
                     // Shadow items carry the policy's fingerprint combined with the key's id (a
                     // key rotation shows as drift): name the one they will carry.
-                    (Some(_), Some(keyed)) => println!(
+                    (true, Some(keyed)) => println!(
                         "ok: {} (fingerprint {}; shadow items written with the key in ${} carry {keyed})",
                         f.display(),
                         p.fingerprint(),
